@@ -1,0 +1,46 @@
+# claimdesk developer tasks.  `make run` for the demo, `make test` is what CI runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.claimdesk-installed
+DB     ?= $(CURDIR)/demo.sqlite3
+
+.PHONY: venv run test lint typecheck bench clean distclean
+
+## venv: create .venv (if missing) and install the project with its dev extras
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+## run: seed a demo ledger on first use, then start the TUI (DB=path to override)
+run: venv
+	@if [ ! -e "$(DB)" ]; then $(BIN)/claimdesk --db "$(DB)" demo; fi
+	$(BIN)/claimdesk --db "$(DB)"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+typecheck: venv
+	$(BIN)/mypy
+
+## test: lint, import contracts, default suite (2 workers), then the slow suite
+test: lint
+	$(BIN)/pytest -q -n 2
+	@status=0; $(BIN)/pytest -q -m slow || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no slow tests collected"; status=0; fi; \
+	exit $$status
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis bench/out
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

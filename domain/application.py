@@ -1,0 +1,21 @@
+"""BillingLedger: the one write API. Each public method is a use case; each saves once.
+
+The TUI, the CLI, the importers and the demo generator all go through it, so a rule
+enforced here holds for every way into the ledger.
+"""
+
+from __future__ import annotations
+
+from domain.services.charges import ChargeCommands
+from domain.services.claims import ClaimCommands
+from domain.services.collections import CollectionCommands
+from domain.services.payments import PaymentCommands
+from domain.services.practice import PracticeCommands
+from domain.services.registration import RegistrationCommands
+
+
+class BillingLedger(
+    PracticeCommands, RegistrationCommands, ChargeCommands, ClaimCommands, CollectionCommands,
+    PaymentCommands,
+):
+    """The billing service's ledger of immutable events."""

@@ -1,0 +1,37 @@
+"""The aggregate base class: every event records who triggered it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.identity import current_actor
+
+# All our aggregate ids are uuid5 of a natural key, so a duplicate registration or a
+# re-imported file collides in the store instead of creating a second stream.
+NAMESPACE = UUID("6f1d5f0e-8f5e-4c59-9a39-2f3f0b1c9a77")
+
+
+def stream_id(kind: str, key: str) -> UUID:
+    return uuid5(NAMESPACE, f"{kind}:{key}")
+
+
+class BillingAggregate(Aggregate):
+    """Aggregate whose events all carry `actor`, taken from the acting identity."""
+
+    class Event(Aggregate.Event):
+        actor: str
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("actor", current_actor())
+        super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("actor", current_actor())
+        return super()._create(event_class, id=id, **kwargs)

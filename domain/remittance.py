@@ -1,0 +1,64 @@
+"""What a payer said about one claim (an 835 CLP loop), in our terms, ready to post.
+
+Importers build these from X12; the demo and tests build them directly. Amounts are
+integer cents as the payer wrote them, signs included (a CLP02=22 reversal is negative).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class CasAdjustment:
+    group: str          # CO, PR, OA, PI
+    carc: str
+    amount_cents: int
+    quantity: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceRemit:
+    """One SVC loop."""
+
+    code: str
+    modifiers: tuple[str, ...]
+    charge_cents: int
+    paid_cents: int
+    adjustments: tuple[CasAdjustment, ...] = ()
+    rarcs: tuple[str, ...] = ()
+    line_ref: str = ""              # REF*6R: our line id, when the payer echoes it
+    original_code: str = ""         # SVC06 when the payer changed the code
+    service_date: date | None = None
+    units: str = ""
+    index: int = 0                  # position in the CLP loop, for the posting's source
+
+
+@dataclass(frozen=True)
+class ClaimRemit:
+    """One CLP loop."""
+
+    claim_id: str                   # CLP01, our CLM01
+    status_code: str                # CLP02
+    charge_cents: int               # CLP03
+    paid_cents: int                 # CLP04
+    patient_responsibility_cents: int  # CLP05, cross-checked only
+    payer_claim_control_number: str  # CLP07
+    paid_on: date
+    source: str                     # "era:<sha256>:<TRN02>:CLP<n>"
+    claim_adjustments: tuple[CasAdjustment, ...] = ()
+    services: tuple[ServiceRemit, ...] = ()
+    claim_rarcs: tuple[str, ...] = field(default=())
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.status_code == "22"
+
+    @property
+    def is_crossover(self) -> bool:
+        return self.status_code in ("19", "20", "21")
+
+
+class UnmatchedRemitError(Exception):
+    """The remittance does not fit a claim of ours: it belongs in the unapplied queue."""

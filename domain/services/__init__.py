@@ -1,0 +1,1 @@
+"""The use cases of BillingLedger, one mixin per area of the billing office."""
