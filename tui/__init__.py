@@ -1,0 +1,1 @@
+"""The terminal front ends: the Textual workstation and the scriptable `claimdesk` CLI."""

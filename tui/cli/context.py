@@ -1,0 +1,93 @@
+"""What a CLI command gets: the ledger, the read models, and how to print its answer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime
+from typing import Any
+
+from domain.errors import BillingError
+
+
+class CliError(Exception):
+    """Print the message on stderr and exit with `exit_code`."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date-time (YYYY-MM-DDTHH:MM[:SS][+HH:MM])") from None
+    return value if value.tzinfo else value.astimezone()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def emit_json(document: Any) -> None:
+    json.dump(document, sys.stdout, default=_default, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+class Context:
+    """Opens the ledger lazily so `claimdesk --help` and bad arguments cost nothing."""
+
+    def __init__(self, db: str | None, as_user: str | None) -> None:
+        self.db = db
+        self.as_user = as_user
+        self._ledger: Any = None
+        self._queries: Any = None
+
+    @property
+    def ledger(self) -> Any:
+        if self._ledger is None:
+            from tui.cli.wiring import open_ledger  # noqa: PLC0415
+
+            self._ledger = open_ledger(self.db, self.as_user)
+        return self._ledger
+
+    @property
+    def queries(self) -> Any:
+        if self._queries is None:
+            from tui.cli.wiring import open_queries  # noqa: PLC0415
+
+            self._queries = open_queries(self.ledger)
+        return self._queries
+
+    def close(self) -> None:
+        for thing in (self._queries, self._ledger):
+            closer = getattr(thing, "close", None)
+            if callable(closer):
+                closer()
+
+
+def run_handler(args: argparse.Namespace, context: Context) -> int:
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        raise CliError(f"{args.command}: give a subcommand (see claimdesk {args.command} --help)")
+    try:
+        result = handler(args, context)
+    except BillingError as error:
+        raise CliError(f"{error.title}: {error}") from None
+    return int(result or 0)
