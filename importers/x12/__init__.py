@@ -1,0 +1,1 @@
+"""Reading and writing ANSI X12 5010 health-care transactions."""
