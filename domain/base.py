@@ -1,4 +1,9 @@
-"""The aggregate base class: every event records who triggered it."""
+"""The aggregate base class: every event records who triggered it and chains to the one before.
+
+Each event stores ``prev_hash``, the SHA-256 of the previous event of its stream in a
+canonical form, so altering a stored event breaks the chain at its successor and
+``claimdesk verify`` names it (see ``domain.chain``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.chain import GENESIS, event_hash
 from domain.identity import current_actor
 
 # All our aggregate ids are uuid5 of a natural key, so a duplicate registration or a
@@ -19,19 +25,26 @@ def stream_id(kind: str, key: str) -> UUID:
 
 
 class BillingAggregate(Aggregate):
-    """Aggregate whose events all carry `actor`, taken from the acting identity."""
+    """Aggregate whose events carry `actor` and `prev_hash`."""
 
     class Event(Aggregate.Event):
         actor: str
+        prev_hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            # Runs after the event's own mutation, on trigger and on every replay.
+            aggregate._chain_head = event_hash(self)
 
     class Created(Event, Aggregate.Created):
         pass
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("actor", current_actor())
+        kwargs.setdefault("prev_hash", getattr(self, "_chain_head", GENESIS))
         super().trigger_event(event_class, **kwargs)
 
     @classmethod
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("actor", current_actor())
+        kwargs.setdefault("prev_hash", GENESIS)
         return super()._create(event_class, id=id, **kwargs)

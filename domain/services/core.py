@@ -108,3 +108,11 @@ def command(method: F) -> F:
             raise AssertionError("unreachable")
 
     return wrapper  # type: ignore[return-value]
+
+
+def chain_break(ledger: LedgerCore) -> dict[str, Any] | None:
+    """Recompute every stream's hash chain from the stored events."""
+    from domain.chain import first_break  # noqa: PLC0415
+
+    return first_break((n.id, ledger.mapper.to_domain_event(n))
+                       for n in ledger.iter_notifications())
