@@ -6,6 +6,7 @@ enforced here holds for every way into the ledger.
 
 from __future__ import annotations
 
+from domain.services.admin import AdminCommands
 from domain.services.charges import ChargeCommands
 from domain.services.claims import ClaimCommands
 from domain.services.collections import CollectionCommands
@@ -16,6 +17,6 @@ from domain.services.registration import RegistrationCommands
 
 class BillingLedger(
     PracticeCommands, RegistrationCommands, ChargeCommands, ClaimCommands, CollectionCommands,
-    PaymentCommands,
+    PaymentCommands, AdminCommands,
 ):
     """The billing service's ledger of immutable events."""

@@ -87,7 +87,7 @@ class Encounter(BillingAggregate):
     def enter_charge(
         self, code: str, modifiers: list[str], units_milli: int, pointers: list[int],
         unit_price_cents: int, description: str, service_date: date | None = None,
-        place_of_service: str = "",
+        place_of_service: str = "", posted_on: date | None = None,
     ) -> str:
         if len(modifiers) > MAX_MODIFIERS:
             raise ValidationError("a charge line takes at most 4 modifiers")
@@ -110,14 +110,15 @@ class Encounter(BillingAggregate):
             line_id=line_id, code=code, modifiers=modifiers, units_milli=units_milli,
             pointers=pointers, unit_price_cents=unit_price_cents, charge_cents=charge_cents,
             description=description, service_date=service_date or self.service_date,
-            place_of_service=place_of_service, party=self.initial_party())
+            place_of_service=place_of_service, party=self.initial_party(),
+            posted_on=posted_on or service_date or self.service_date)
         return line_id
 
     @event("ChargeEntered")
     def _charge_entered(
         self, line_id: str, code: str, modifiers: list[str], units_milli: int,
         pointers: list[int], unit_price_cents: int, charge_cents: int, description: str,
-        service_date: date, place_of_service: str, party: str,
+        service_date: date, place_of_service: str, party: str, posted_on: date,
     ) -> None:
         self.lines[line_id] = {
             "line_id": line_id, "code": code, "modifiers": list(modifiers),

@@ -136,7 +136,7 @@ class ChargeCommands(LedgerCore):
             line_id = encounter.enter_charge(
                 code=code, modifiers=modifiers, units_milli=parse_units(units),
                 pointers=list(pointers), unit_price_cents=price[0], description=price[1],
-                service_date=service_date, place_of_service=pos)
+                service_date=service_date, place_of_service=pos, posted_on=self.today())
             line_ids.append(line_id)
             if discount is not None:
                 line = encounter.line(line_id)

@@ -13,10 +13,12 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from domain import clock
 from domain.base import BillingAggregate
-from domain.errors import ConcurrencyError, NotFoundError
-from domain.identity import acting_as, current_actor
+from domain.errors import ConcurrencyError, NotFoundError, PeriodClosedError, PermissionDenied
+from domain.identity import acting_as, current_actor, os_user
 from domain.ids import IdSource
+from domain.permissions import roles_for
 from domain.transcoding import MroJSONTranscoder, register_transcodings
+from domain.users import SETTING_DEFAULTS, Books, Role, UserDirectory
 
 A = TypeVar("A", bound=BillingAggregate)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,8 +42,10 @@ class LedgerCore(Application):
     ) -> None:
         super().__init__(env=env)
         self.actor = actor
+        self.os_user = current_actor() if actor is None else os_user()
         self.ids = IdSource(seed)
         self.after_save: list[Callable[[], None]] = []
+        self.role: Role | None = None   # of the command running now; None = every role
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = MroJSONTranscoder()
@@ -51,6 +55,65 @@ class LedgerCore(Application):
     @property
     def acting_user(self) -> str:
         return self.actor or current_actor()
+
+    def directory(self) -> UserDirectory | None:
+        if not self._exists(UserDirectory):
+            return None
+        return self._get(UserDirectory)
+
+    def books(self) -> Books | None:
+        return self._get(Books) if self._exists(Books) else None
+
+    def setting(self, name: str) -> int:
+        books = self.books()
+        return SETTING_DEFAULTS[name] if books is None else books.setting(name)
+
+    def identify(self) -> tuple[str, Role | None]:
+        """Who is acting and in which role (None: an open ledger, every role).
+
+        ``--as-user`` is honoured only for an admin of this ledger, or on an open ledger
+        for someone with no ledger user: a biller cannot use it to act as a supervisor.
+        """
+        directory = self.directory()
+        name = self.acting_user
+        if self.actor is not None and self.actor != self.os_user and directory is not None:
+            me = directory.users.get(self.os_user)
+            allowed = (me is None and directory.open_access) or (
+                me is not None and me["role"] == Role.ADMIN and not me["disabled"])
+            if not allowed:
+                raise PermissionDenied(
+                    f"{self.os_user} may not act as {self.actor}: only an admin of this ledger "
+                    "can use --as-user")
+        if directory is None:
+            return name, None
+        user = directory.users.get(name)
+        if user is None:
+            if directory.open_access:
+                return name, None
+            raise PermissionDenied(
+                f"{name} is not a user of this ledger; an admin adds users with "
+                "`claimdesk users add`")
+        if user["disabled"]:
+            raise PermissionDenied(f"user {name} is disabled")
+        return name, Role(user["role"])
+
+    def authorize(self, command_name: str) -> str:
+        name, role = self.identify()
+        allowed = roles_for(command_name)
+        if role is not None and role not in allowed:
+            needs = " or ".join(sorted(r.value for r in allowed))
+            raise PermissionDenied(
+                f"{command_name.replace('_', ' ')} needs the {needs} role; {name} has the "
+                f"{role.value} role")
+        self.role = role
+        return name
+
+    def require_role(self, what: str, *roles: Role) -> None:
+        """For rules inside a command (e.g. write-offs above a threshold)."""
+        if self.role is not None and self.role not in roles:
+            needs = " or ".join(r.value for r in roles)
+            raise PermissionDenied(
+                f"{what} needs the {needs} role; you have the {self.role.value} role")
 
     def today(self) -> date:
         return clock.today()
@@ -69,9 +132,25 @@ class LedgerCore(Application):
         return cls.create_id(*key) in self.repository
 
     def _save(self, *aggregates: BillingAggregate) -> None:
+        self._check_open_period(aggregates)
         self.save(*aggregates)
         for hook in self.after_save:
             hook()
+
+    def _check_open_period(self, aggregates: tuple[BillingAggregate, ...]) -> None:
+        books = self.books()
+        if books is None or books.closed_through is None:
+            return
+        for aggregate in aggregates:
+            for pending in aggregate.pending_events:
+                effective = getattr(pending, "effective_on", None)
+                if type(pending).__name__ == "ChargeEntered":
+                    effective = getattr(pending, "posted_on", None)
+                if effective is not None and effective <= books.closed_through:
+                    raise PeriodClosedError(
+                        f"{type(pending).__name__} dated {effective} falls in a closed period "
+                        f"(closed through {books.closed_through}); post it as a correction "
+                        "dated in the open period")
 
     def events_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
@@ -96,7 +175,8 @@ def command(method: F) -> F:
 
     @functools.wraps(method)
     def wrapper(self: LedgerCore, *args: Any, **kwargs: Any) -> Any:
-        with acting_as(self.acting_user):
+        name = self.authorize(method.__name__)
+        with acting_as(name):
             for attempt in range(RETRIES):
                 try:
                     return method(self, *args, **kwargs)

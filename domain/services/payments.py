@@ -12,6 +12,7 @@ from domain.ledger import AGENCY, PATIENT, AdjustmentKind
 from domain.patient_account import PatientAccount
 from domain.services.core import LedgerCore, command
 from domain.services.practice import require
+from domain.users import Role
 
 PAYMENT_METHODS = ("cash", "check", "card", "ach", "ERA", "agency", "other")
 WRITE_OFF_KINDS = {k.value for k in AdjustmentKind} - {"contractual", "payer"}
@@ -168,6 +169,9 @@ class PaymentCommands(LedgerCore):
         amount = held if amount_cents is None else amount_cents
         require(amount > 0, f"{party} owes nothing on {line_id} to write off")
         require(amount <= held, f"{party} owes only {held} cents on {line_id}")
+        limit = self.setting("write_off_supervisor_threshold_cents")
+        if amount > limit:
+            self.require_role(f"a write-off above {limit} cents", Role.SUPERVISOR)
         entry = encounter.post_adjustment(
             line_id=line_id, party=party, amount_cents=amount,
             effective_on=effective_on or self.today(), kind=kind, group="", carc="", rarcs=[],
