@@ -8,6 +8,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 DB_ENV_VAR = "CLAIMDESK_DB"
+# A base64 AES key (`claimdesk keygen`): event payloads are then encrypted at rest.
+KEY_ENV_VAR = "CLAIMDESK_CIPHER_KEY"
+COMPRESS_ENV_VAR = "CLAIMDESK_COMPRESS"
 
 
 def default_db_path() -> Path:
@@ -25,6 +28,17 @@ class Store:
     sqlite_path: Path | None
 
     def event_store_env(self) -> dict[str, str]:
+        env = self._backend_env()
+        key = os.environ.get(KEY_ENV_VAR)
+        if key:
+            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+            env["CIPHER_KEY"] = key
+        if key or os.environ.get(COMPRESS_ENV_VAR, "") not in ("", "0"):
+            # Compress before encrypting: ciphertext does not compress.
+            env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+        return env
+
+    def _backend_env(self) -> dict[str, str]:
         if self.is_postgres:
             parsed = urlparse(self.url)
             return {
@@ -57,3 +71,10 @@ def resolve_store(db: str | None) -> Store:
     path = Path(value).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     return Store(url=str(path), is_postgres=False, sqlite_path=path)
+
+
+def new_cipher_key() -> str:
+    """A fresh AES-256 key for CLAIMDESK_CIPHER_KEY."""
+    from eventsourcing.cryptography import AESCipher  # noqa: PLC0415
+
+    return AESCipher.create_key(num_bytes=32)

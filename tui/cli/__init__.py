@@ -11,11 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui.cli import accounts, demo, events
+from tui.cli import accounts, admin, demo, events, migrate
 from tui.cli.context import CliError, Context, run_handler
 
 # Command groups, in the order `claimdesk --help` lists them. Add yours here.
-GROUPS = [demo, accounts, events]
+GROUPS = [demo, accounts, events, admin, migrate]
 
 
 def build_parser() -> argparse.ArgumentParser:
