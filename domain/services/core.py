@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from domain import clock
 from domain.base import BillingAggregate
 from domain.errors import ConcurrencyError, NotFoundError, PeriodClosedError, PermissionDenied
-from domain.identity import acting_as, current_actor, os_user
+from domain.identity import acting_as, current_actor
 from domain.ids import IdSource
 from domain.permissions import roles_for
 from domain.transcoding import MroJSONTranscoder, register_transcodings
@@ -38,11 +38,13 @@ class LedgerCore(Application):
 
     def __init__(
         self, env: Mapping[str, str] | None = None, *, actor: str | None = None,
-        seed: int | None = None,
+        seed: int | None = None, as_user: str | None = None,
     ) -> None:
+        """`actor` is who is at the keyboard (default: the OS login or CLAIMDESK_USER);
+        `as_user` asks to act as another ledger user (`--as-user`), checked per command."""
         super().__init__(env=env)
         self.actor = actor
-        self.os_user = current_actor() if actor is None else os_user()
+        self.as_user = as_user
         self.ids = IdSource(seed)
         self.after_save: list[Callable[[], None]] = []
         self.role: Role | None = None   # of the command running now; None = every role
@@ -53,8 +55,13 @@ class LedgerCore(Application):
         return transcoder
 
     @property
-    def acting_user(self) -> str:
+    def login(self) -> str:
+        """The real person: what SSH or the OS says, or the identity a test configures."""
         return self.actor or current_actor()
+
+    @property
+    def acting_user(self) -> str:
+        return self.as_user or self.login
 
     def directory(self) -> UserDirectory | None:
         if not self._exists(UserDirectory):
@@ -76,13 +83,13 @@ class LedgerCore(Application):
         """
         directory = self.directory()
         name = self.acting_user
-        if self.actor is not None and self.actor != self.os_user and directory is not None:
-            me = directory.users.get(self.os_user)
+        if self.as_user is not None and self.as_user != self.login and directory is not None:
+            me = directory.users.get(self.login)
             allowed = (me is None and directory.open_access) or (
                 me is not None and me["role"] == Role.ADMIN and not me["disabled"])
             if not allowed:
                 raise PermissionDenied(
-                    f"{self.os_user} may not act as {self.actor}: only an admin of this ledger "
+                    f"{self.login} may not act as {self.as_user}: only an admin of this ledger "
                     "can use --as-user")
         if directory is None:
             return name, None

@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
 
 def _init(args: argparse.Namespace, context: Context) -> int:
     ledger = context.ledger
-    admin = args.admin or ledger.os_user
+    admin = args.admin or ledger.login
     ledger.initialize(admin)
     if args.json:
         emit_json({"admin": admin, "events": ledger.events_count()})

@@ -10,7 +10,7 @@ from domain.storage import resolve_store
 
 def open_ledger(db: str | None, as_user: str | None) -> BillingLedger:
     store = resolve_store(db)
-    ledger = BillingLedger(env=store.event_store_env(), actor=as_user)
+    ledger = BillingLedger(env=store.event_store_env(), as_user=as_user)
     ledger.store = store  # type: ignore[attr-defined]
     return ledger
 
