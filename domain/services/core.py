@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Any, TypeVar
@@ -23,7 +25,7 @@ from domain.users import SETTING_DEFAULTS, Books, Role, UserDirectory
 A = TypeVar("A", bound=BillingAggregate)
 F = TypeVar("F", bound=Callable[..., Any])
 
-RETRIES = 5
+RETRIES = 30
 
 _NAMES = {"PatientAccount": "account", "Encounter": "encounter", "Claim": "claim",
           "Payer": "payer", "Contract": "contract", "Provider": "provider",
@@ -188,6 +190,9 @@ def command(method: F) -> F:
                 try:
                     return method(self, *args, **kwargs)
                 except IntegrityError:
+                    # Back off with jitter so two billers racing for one account interleave
+                    # instead of colliding again in lockstep.
+                    time.sleep(random.uniform(0, min(0.002 * 2 ** attempt, 0.2)))
                     if attempt == RETRIES - 1:
                         raise ConcurrencyError(
                             f"{method.__name__}: the records changed {RETRIES} times while "
