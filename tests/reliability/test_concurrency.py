@@ -65,7 +65,7 @@ def _check(ledger: BillingLedger, encounter_id: str) -> None:
 
 def test_two_processes_posting_to_one_account_on_sqlite(tmp_path: Path) -> None:
     db = str(tmp_path / "shared.sqlite3")
-    ledger, account, encounter_id = _setup(db)
+    _, account, encounter_id = _setup(db)
     assert _race(db, account) == [PAYMENTS_PER_BILLER, PAYMENTS_PER_BILLER]
     _check(BillingLedger(env=resolve_store(db).event_store_env()), encounter_id)
 
