@@ -40,3 +40,9 @@ class ConcurrencyError(BillingError):
 
 class PeriodClosedError(RuleViolation):
     title = "Period closed"
+
+
+class StorageError(BillingError):
+    """The store refused to write (disk full, read-only file, server gone); nothing was recorded."""
+
+    title = "Ledger not saved"

@@ -11,11 +11,17 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, PersistenceError, Transcoder
 
 from domain import clock
 from domain.base import BillingAggregate
-from domain.errors import ConcurrencyError, NotFoundError, PeriodClosedError, PermissionDenied
+from domain.errors import (
+    ConcurrencyError,
+    NotFoundError,
+    PeriodClosedError,
+    PermissionDenied,
+    StorageError,
+)
 from domain.identity import acting_as, current_actor
 from domain.ids import IdSource
 from domain.permissions import roles_for
@@ -142,7 +148,15 @@ class LedgerCore(Application):
 
     def _save(self, *aggregates: BillingAggregate) -> None:
         self._check_open_period(aggregates)
-        self.save(*aggregates)
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise
+        except PersistenceError as error:
+            # One transaction per save: when it fails, none of its events were written.
+            raise StorageError(
+                f"the ledger could not be written ({error}); nothing was recorded. Is the disk "
+                "full, the ledger file read-only, or the database server unreachable?") from None
         for hook in self.after_save:
             hook()
 
