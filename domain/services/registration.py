@@ -77,6 +77,14 @@ class RegistrationCommands(LedgerCore):
         for key in ("last_name", "first_name", "middle_name"):
             if key in changes:
                 changes[key] = str(changes[key]).strip().upper()
+        # A correction must not let in what registration refuses.
+        for key in ("last_name", "first_name"):
+            if key in changes:
+                require(bool(changes[key]), f"{key.replace('_', ' ')} cannot be blank")
+        if "birth_date" in changes:
+            born = changes["birth_date"]
+            require(born <= self.today(), f"birth date {born} is in the future")
+            require(born.year >= 1900, f"birth date {born} is not plausible")
         account.correct_demographics(changes, reason)
         self._save(account)
 
@@ -85,7 +93,9 @@ class RegistrationCommands(LedgerCore):
                       relationship: str) -> None:
         account = self._get(PatientAccount, account_no)
         guarantor = self._get(PatientAccount, guarantor_account_no)
-        if guarantor.guarantor_account_no != guarantor.account_no:
+        # Naming the account itself makes it its own guarantor again (a child grown up).
+        if guarantor_account_no != account_no and (
+                guarantor.guarantor_account_no != guarantor.account_no):
             raise RuleViolation(
                 f"{guarantor_account_no} has a guarantor of their own and cannot guarantee others")
         if account.dependents and guarantor_account_no != account_no:
