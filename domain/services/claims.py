@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
+from domain.base import BillingAggregate
 from domain.carc import DenialAction, action_for
 from domain.claim import Claim, ClaimState, Outcome
 from domain.encounter import Encounter
-from domain.errors import RuleViolation, ValidationError
+from domain.errors import NotFoundError, RuleViolation, ValidationError
 from domain.ledger import PATIENT, AdjustmentKind
 from domain.money import allocate
 from domain.patient_account import PatientAccount
@@ -25,6 +27,8 @@ from domain.remittance import CasAdjustment, ClaimRemit, ServiceRemit, Unmatched
 from domain.scrubber import ScrubContext, scrub
 from domain.services.core import LedgerCore, command
 from domain.services.practice import require
+
+A = TypeVar("A", bound=BillingAggregate)
 
 
 @dataclass
@@ -205,10 +209,34 @@ class ClaimCommands(LedgerCore):
     # -- posting a payer's adjudication ---------------------------------------------------------
     @command
     def post_remittance(self, remit: ClaimRemit, *, dry_run: bool = False) -> PostingResult:
-        if not self._exists(Claim, remit.claim_id):
-            raise UnmatchedRemitError(f"claim {remit.claim_id} is not in the ledger")
-        claim = self._get(Claim, remit.claim_id)
-        encounter = self._get(Encounter, claim.encounter_id)
+        loaded: dict[UUID, BillingAggregate] = {}
+        result = self._post_remittance(remit, loaded)
+        if not dry_run:
+            self._save(*loaded.values())
+        return result
+
+    def _loaded(self, loaded: dict[UUID, BillingAggregate], cls: type[A], *key: Any) -> A:
+        """`_get` through `loaded`, so one file's postings share (and pile up on) one object."""
+        aggregate_id = cls.create_id(*key)
+        if aggregate_id not in loaded:
+            loaded[aggregate_id] = self._get(cls, *key)
+        aggregate = loaded[aggregate_id]
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    def _post_remittance(
+        self, remit: ClaimRemit, loaded: dict[UUID, BillingAggregate],
+    ) -> PostingResult:
+        """Post one CLP on the aggregates in `loaded` (id -> aggregate), without saving.
+
+        Refusals (UnmatchedRemitError, BillingError) come before anything changes; a caller
+        that goes on after one checks that no event was left pending (RemittanceCommands).
+        """
+        try:
+            claim = self._loaded(loaded, Claim, remit.claim_id)
+        except NotFoundError:
+            raise UnmatchedRemitError(f"claim {remit.claim_id} is not in the ledger") from None
+        encounter = self._loaded(loaded, Encounter, claim.encounter_id)
         before = len(claim.pending_events) + len(encounter.pending_events)
         if remit.is_reversal:
             result = self._reverse(claim, encounter, remit)
@@ -217,8 +245,6 @@ class ClaimCommands(LedgerCore):
         result.events = len(claim.pending_events) + len(encounter.pending_events) - before
         result.balances = {
             party: cents for party, cents in encounter.balances_by_party().items() if cents}
-        if not dry_run:
-            self._save(claim, encounter)
         return result
 
     def _reverse(self, claim: Claim, encounter: Encounter, remit: ClaimRemit) -> PostingResult:
