@@ -1,0 +1,1 @@
+"""Modal forms: each collects, validates and runs one ledger command."""

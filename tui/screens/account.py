@@ -1,0 +1,363 @@
+"""An account: demographics (masked until revealed), coverage in order, visits and charges,
+claims with state, and the ledger with running balance and responsibility split.
+
+Everything shown comes from `queries.account(account_no, as_of)`; every action opens a form
+that runs one ledger command. Running balances and splits are the read model's figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from tui.commands import WRITE_ACTIONS
+from tui.dialogs.charges import EnterChargeDialog, OpenVisitDialog
+from tui.dialogs.claims import CorrectClaimDialog, CreateClaimDialog
+from tui.dialogs.collections import PaymentPlanDialog, ReferToCollectionsDialog
+from tui.dialogs.form import FormDialog
+from tui.dialogs.payments import (
+    ApproveRefundDialog,
+    ManualPaymentDialog,
+    PatientPaymentDialog,
+    RequestRefundDialog,
+    TransferToPatientDialog,
+    WriteOffDialog,
+)
+from tui.dialogs.registration import AddCoverageDialog, ReorderCoverageDialog
+from tui.formatting import day, ellipsize, mask, mask_date, party_name, usd
+from tui.messages import LedgerChanged
+from tui.screens.base import BillingScreen
+from tui.screens.shapes import as_dict, first
+
+PATIENT, AGENCY = "PATIENT", "AGENCY"
+
+
+def section(data: dict[str, Any], *names: str) -> list[dict[str, Any]]:
+    """A list section of the account answer (coverage, encounters, claims, ledger)."""
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, list):
+            return [as_dict(row) for row in value]
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            return [as_dict(row) for row in value.values()]
+    return []
+
+
+def parties_text(balances: Any, payers: dict[str, str]) -> str:
+    """'ACME $80.00 · Patient $50.00' from a {party: cents} split."""
+    if not isinstance(balances, dict):
+        return ""
+    return " · ".join(f"{party_name(p, payers)} {usd(c)}" for p, c in balances.items()
+                      if isinstance(c, int))
+
+
+class AccountScreen(BillingScreen):
+    """One patient account, as of the workstation's date."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reveal", "Reveal", tooltip="Show or mask member ids and birth date",
+                id="account.reveal"),
+        Binding("c", "add_coverage", "Coverage", tooltip="Add a policy", id="account.coverage"),
+        Binding("v", "open_visit", "Visit", tooltip="New visit (encounter)", id="account.visit"),
+        Binding("e", "enter_charge", "Charge", tooltip="Enter a charge line",
+                id="account.charge"),
+        Binding("l", "create_claim", "Claim", tooltip="Create and scrub a claim",
+                id="account.claim"),
+        Binding("p", "post_payment", "Payment", tooltip="Post a manual payment on a line",
+                id="account.payment"),
+        Binding("u", "post_patient_payment", "Pt payment", tooltip="Post a patient payment",
+                id="account.patient-payment", show=False),
+        Binding("t", "transfer_to_patient", "To patient", tooltip="Transfer to patient",
+                id="account.transfer", show=False),
+        Binding("x", "write_off", "Write off", tooltip="Write off a line balance",
+                id="account.write-off", show=False),
+        Binding("f", "request_refund", "Refund", tooltip="Request a refund of a credit",
+                id="account.refund", show=False),
+        Binding("d", "approve_refund", "Decide refund", tooltip="Approve or decline a refund",
+                id="account.approve-refund", show=False),
+        Binding("y", "payment_plan", "Plan", tooltip="Set up a payment plan",
+                id="account.plan", show=False),
+        Binding("k", "refer_to_collections", "Collections", tooltip="Refer to collections",
+                id="account.collections", show=False),
+        Binding("m", "correct_claim", "Correct claim", tooltip="Replace, resend or void a claim",
+                id="account.correct-claim", show=False),
+        Binding("o", "reorder_coverage", "Reorder", tooltip="Reorder coverage",
+                id="account.reorder", show=False),
+    ]
+
+    def __init__(self, account_no: str) -> None:
+        super().__init__()
+        self.account_no = account_no
+        self.revealed = False
+        self.data: dict[str, Any] = {}
+
+    def same_as(self, other: Screen[Any]) -> bool:
+        return isinstance(other, AccountScreen) and other.account_no == self.account_no
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Account {self.account_no}: loading…", id="account-head")
+        with TabbedContent(id="account-tabs"):
+            with TabPane("Summary", id="tab-summary"):
+                yield DataTable(id="coverage", cursor_type="row", show_cursor=False)
+                yield Static("", id="balances", classes="status")
+            with TabPane("Visits", id="tab-visits"):
+                yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+            with TabPane("Claims", id="tab-claims"):
+                yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
+            with TabPane("Ledger", id="tab-ledger"):
+                yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"account {self.account_no}"
+        self.query_one("#coverage", DataTable).add_columns(
+            "Ord", "Payer", "Plan", "Member id", "Group", "Effective", "Ends")
+        self.query_one("#lines", DataTable).add_columns(
+            "DOS", "Visit", "Line", "Code", "Charge", "Balance", "Held by")
+        self.query_one("#claims", DataTable).add_columns(
+            "Claim", "Payer", "DOS", "State", "Charge", "Paid", "Outcome")
+        self.query_one("#ledger", DataTable).add_columns(
+            "Date", "Entry", "Line", "Party", "Amount", "Balance", "Split")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in WRITE_ACTIONS and self.billing.read_only)
+
+    # -- reading -------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def load(self) -> None:
+        answer = self.billing.queries.account(self.account_no, as_of=self.billing.as_of,
+                                              known_at=None)
+        self.app.call_from_thread(self._show, as_dict(answer) if answer is not None else {})
+
+    @property
+    def payers(self) -> dict[str, str]:
+        return {str(first(c, "payer_id")): str(first(c, "payer_name", "payer_id"))
+                for c in self.coverage}
+
+    @property
+    def demographics(self) -> dict[str, Any]:
+        nested = self.data.get("account")
+        return as_dict(nested) if isinstance(nested, dict) else self.data
+
+    @property
+    def coverage(self) -> list[dict[str, Any]]:
+        return section(self.data, "coverage", "policies")
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        found = section(self.data, "lines", "charges")
+        if found:
+            return found
+        rows = []
+        for encounter in section(self.data, "encounters", "visits"):
+            for line in section(encounter, "lines", "charges"):
+                line.setdefault("encounter_id", encounter.get("encounter_id"))
+                line.setdefault("service_date", encounter.get("service_date"))
+                rows.append(line)
+        return rows
+
+    @property
+    def encounters(self) -> list[dict[str, Any]]:
+        return section(self.data, "encounters", "visits")
+
+    @property
+    def claims(self) -> list[dict[str, Any]]:
+        return section(self.data, "claims")
+
+    @property
+    def guarantor(self) -> str:
+        return str(first(self.demographics, "guarantor_account_no", default=self.account_no))
+
+    def _show(self, data: dict[str, Any]) -> None:
+        self.data = data
+        who = self.demographics
+        address = who.get("address") if isinstance(who.get("address"), dict) else {}
+        where = ", ".join(str(v) for v in (address or {}).values() if v)
+        self.query_one("#account-head", Static).update(
+            f"[b]{first(who, 'name', 'display_name')}[/b]  acct {self.account_no}  "
+            f"born {mask_date(first(who, 'birth_date'), self.revealed)}  sex "
+            f"{first(who, 'sex')}  guarantor {self.guarantor}\n"
+            f"{ellipsize(where, 60)}  {first(who, 'phone')}\n"
+            f"Balance {usd(first(data, 'balance_cents', default=None))}  "
+            f"{parties_text(first(data, 'balances', 'balances_by_party', default={}), self.payers)}"
+            f"  credit {usd(first(data, 'credit_cents', default=0))}")
+        self._show_coverage()
+        self._show_lines()
+        self._show_claims()
+        self._show_ledger()
+
+    def _show_coverage(self) -> None:
+        table = self.query_one("#coverage", DataTable)
+        table.clear()
+        for policy in self.coverage:
+            table.add_row(
+                first(policy, "order", "position"), first(policy, "payer_name", "payer_id"),
+                first(policy, "plan_id"), mask(first(policy, "member_id"), 4, self.revealed),
+                first(policy, "group_number"), day(first(policy, "effective_on")),
+                day(first(policy, "terminated_on", "terminates_on")))
+        summary = []
+        for label, key in (("Statements", "statements"), ("Plan", "payment_plan"),
+                           ("Referral", "referral"), ("Refunds", "refund_requests")):
+            value = self.data.get(key)
+            if value:
+                summary.append(f"{label}: {len(value) if isinstance(value, list) else 'yes'}")
+        self.query_one("#balances", Static).update(" · ".join(summary))
+
+    def _show_lines(self) -> None:
+        table = self.query_one("#lines", DataTable)
+        table.clear()
+        for line in self.lines:
+            held = first(line, "buckets", "balances", default={})
+            table.add_row(
+                day(first(line, "service_date")), first(line, "encounter_id"),
+                str(first(line, "line_id")).removeprefix(str(first(line, "encounter_id"))),
+                first(line, "code") + (" " + ",".join(line.get("modifiers") or [])).rstrip(),
+                usd(first(line, "charge_cents", default=None)),
+                usd(first(line, "balance_cents", default=None)),
+                ellipsize(parties_text(held, self.payers), 30))
+
+    def _show_claims(self) -> None:
+        table = self.query_one("#claims", DataTable)
+        table.clear()
+        for claim in self.claims:
+            table.add_row(
+                first(claim, "claim_id"), first(claim, "payer_name", "payer_id"),
+                day(first(claim, "service_date")), first(claim, "state"),
+                usd(first(claim, "charge_cents", default=None)),
+                usd(first(claim, "paid_cents", default=None)), first(claim, "outcome"))
+
+    def _show_ledger(self) -> None:
+        table = self.query_one("#ledger", DataTable)
+        table.clear()
+        for entry in section(self.data, "ledger", "postings", "entries"):
+            table.add_row(
+                day(first(entry, "effective_on")),
+                first(entry, "event_type", "category", "name"),
+                str(first(entry, "line_id"))[-4:], party_name(str(first(entry, "party")),
+                                                              self.payers),
+                usd(first(entry, "amount_cents", default=None)),
+                usd(first(entry, "running_balance_cents", "balance_cents", default=None)),
+                ellipsize(parties_text(first(entry, "running_split", "split", default={}),
+                                       self.payers), 24))
+
+    # -- acting ------------------------------------------------------------------------------
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        if self.data:
+            self._show(self.data)
+
+    def _choices_lines(self) -> list[tuple[str, str]]:
+        return [(f"{first(x, 'line_id')} {first(x, 'code')} "
+                 f"{usd(first(x, 'balance_cents', default=None))}",
+                 f"{first(x, 'encounter_id')}|{first(x, 'line_id')}") for x in self.lines
+                if not first(x, "reversed", default=False)]
+
+    def _choices_parties(self) -> list[tuple[str, str]]:
+        return [(party_name(p, self.payers), p) for p in self.payers] + [
+            ("Patient", PATIENT), ("Agency", AGENCY)]
+
+    def _choices_encounters(self) -> list[tuple[str, str]]:
+        seen: dict[str, str] = {}
+        for row in self.encounters or self.lines:
+            encounter_id = str(first(row, "encounter_id"))
+            seen.setdefault(encounter_id, f"{encounter_id} {day(first(row, 'service_date'))}")
+        return [(label, value) for value, label in seen.items()]
+
+    def _ask(self, dialog: FormDialog, done: Callable[[Any], str]) -> None:
+        def recorded(result: Any) -> None:
+            if result is None:
+                return
+            self.notify(done(result), title="Recorded")
+            self.post_message(LedgerChanged(type(dialog).__name__))
+            self.load()
+
+        self.app.push_screen(dialog, recorded)
+
+    def _context(self) -> dict[str, Any]:
+        return {"account_no": self.account_no, "guarantor_account_no": self.guarantor}
+
+    def action_add_coverage(self) -> None:
+        self._ask(AddCoverageDialog(context=self._context()), lambda r: f"Policy {r} added")
+
+    def action_reorder_coverage(self) -> None:
+        order = ", ".join(str(first(c, "policy_id")) for c in self.coverage)
+        self._ask(ReorderCoverageDialog(context=self._context(), defaults={"policy_ids": order}),
+                  lambda _: "Coverage reordered")
+
+    def action_open_visit(self) -> None:
+        npi = next((str(first(e, "billing_npi")) for e in self.encounters
+                    if first(e, "billing_npi")), "")
+        self._ask(OpenVisitDialog(context=self._context(), defaults={"billing_npi": npi}),
+                  lambda r: f"Visit {r} opened")
+
+    def action_enter_charge(self) -> None:
+        self._ask(EnterChargeDialog(context=self._context(),
+                                    choices={"encounter_id": self._choices_encounters()}),
+                  lambda r: f"Charge line {r} entered")
+
+    def action_create_claim(self) -> None:
+        self._ask(CreateClaimDialog(context=self._context(),
+                                    choices={"encounter_id": self._choices_encounters()}),
+                  _claim_result)
+
+    def action_correct_claim(self) -> None:
+        claims = [(f"{first(c, 'claim_id')} {first(c, 'state')}", str(first(c, "claim_id")))
+                  for c in self.claims]
+        self._ask(CorrectClaimDialog(context=self._context(), choices={"claim_id": claims}),
+                  _claim_result)
+
+    def action_post_payment(self) -> None:
+        self._ask(ManualPaymentDialog(context=self._context(), choices={
+            "line": self._choices_lines(), "party": self._choices_parties()}),
+            lambda r: f"Payment {r} posted")
+
+    def action_post_patient_payment(self) -> None:
+        self._ask(PatientPaymentDialog(context=self._context()),
+                  lambda r: f"Patient payment posted ({len(r)} entries)")
+
+    def action_transfer_to_patient(self) -> None:
+        payers = [(party_name(p, self.payers), p) for p in self.payers]
+        self._ask(TransferToPatientDialog(context=self._context(), choices={
+            "encounter_id": self._choices_encounters(), "from_party": payers}),
+            lambda r: f"Transferred to patient ({len(r)} lines)")
+
+    def action_write_off(self) -> None:
+        self._ask(WriteOffDialog(context=self._context(), choices={
+            "line": self._choices_lines(), "party": self._choices_parties()}),
+            lambda r: f"Write-off {r} posted")
+
+    def action_request_refund(self) -> None:
+        self._ask(RequestRefundDialog(context=self._context()),
+                  lambda r: f"Refund request {r} recorded")
+
+    def action_approve_refund(self) -> None:
+        pending = [(f"{first(r, 'request_id')} {usd(first(r, 'amount_cents', default=None))}",
+                    str(first(r, "request_id")))
+                   for r in section(self.data, "refunds", "refund_requests")
+                   if first(r, "status", default="requested") in ("requested", "pending")]
+        self._ask(ApproveRefundDialog(context=self._context(), choices={"request_id": pending}),
+                  lambda r: "Refund declined" if r == "declined" else "Refund approved")
+
+    def action_payment_plan(self) -> None:
+        self._ask(PaymentPlanDialog(context=self._context()), lambda r: f"Payment plan {r}")
+
+    def action_refer_to_collections(self) -> None:
+        self._ask(ReferToCollectionsDialog(context=self._context()),
+                  lambda r: f"Referred to collections ({r})")
+
+
+def _claim_result(result: Any) -> str:
+    problems = result.get("problems") or []
+    if problems:
+        return f"Claim {result['claim_id']} needs work: " + "; ".join(problems)
+    return f"Claim {result['claim_id']} is clean and ready"

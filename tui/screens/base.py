@@ -1,0 +1,77 @@
+"""BillingScreen: the one place a worker's failure becomes a message for the biller.
+
+`Worker.StateChanged` does not bubble, so each screen (and each dialog, through the same
+mixin) handles its own workers' failures here: a refused command (`BillingError`) is shown
+with the domain's title and message; anything else is a bug, so the app exits with it
+rather than leave a screen silently half-loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual import on
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from domain.errors import BillingError
+
+if TYPE_CHECKING:
+    from tui.app import BillingApp
+
+ResultType = TypeVar("ResultType")
+
+
+class WorkerErrors:
+    """Turns worker failures into notifications (BillingError) or an exit (anything else)."""
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, BillingError):
+            self.notify(str(error), title=error.title, severity="error")  # type: ignore[attr-defined]
+            self.refused(event.worker, error)
+        else:
+            self.app.exit(  # type: ignore[attr-defined]
+                return_code=1,
+                message=f"claimdesk stopped: {type(error).__name__}: {error}")
+
+    def refused(self, worker: Worker[Any], error: BillingError) -> None:
+        """Hook: a command was refused (dialogs show the message next to the form)."""
+
+
+class BillingScreen(WorkerErrors, Screen[None]):
+    """A full screen of the workstation."""
+
+    # Sub-title shown in the header, e.g. the account on screen.
+    TITLE_PREFIX = ""
+
+    @property
+    def billing(self) -> BillingApp:
+        from tui.app import BillingApp  # noqa: PLC0415 - avoids an import cycle
+
+        assert isinstance(self.app, BillingApp)
+        return self.app
+
+    def same_as(self, other: Screen[Any]) -> bool:
+        """Whether `other` would show what this screen shows (then it is not pushed again)."""
+        return type(self) is type(other)
+
+    def reload(self) -> None:
+        """Re-read whatever the screen shows (after `g`, or a command recorded)."""
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+
+class BillingModal(WorkerErrors, ModalScreen[ResultType]):
+    """A modal that may run a ledger command in a worker."""
+
+    @property
+    def billing(self) -> BillingApp:
+        from tui.app import BillingApp  # noqa: PLC0415
+
+        assert isinstance(self.app, BillingApp)
+        return self.app

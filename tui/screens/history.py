@@ -1,0 +1,160 @@
+"""`h`: the auditor's timeline of one account, with an as-of cursor.
+
+Every event in order: who recorded it, when it was recorded, its effective date, reason
+codes, amount, running balance and source (ERA file and segment, or a user). Moving the
+cursor shows the account as it stood on the cursor's effective date: the balances come
+from `queries.account(as_of=...)`, and with `k` also as known at the cursor's recording time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.formatting import day, ellipsize, moment, party_name, usd
+from tui.screens.base import BillingScreen
+from tui.screens.shapes import as_dict, first, rows_of
+
+
+def codes_of(row: dict[str, Any]) -> str:
+    """Reason codes of an event: group-CARC, RARCs, or a claim's rejection reasons."""
+    details = row.get("details") if isinstance(row.get("details"), dict) else {}
+    merged = {**details, **row}
+    parts = []
+    group, carc = merged.get("adjustment_group") or merged.get("group"), merged.get("carc")
+    if carc:
+        parts.append(f"{group}-{carc}" if group else str(carc))
+    rarcs = merged.get("rarcs")
+    if isinstance(rarcs, list | tuple):
+        parts.extend(map(str, rarcs))
+    elif rarcs:
+        parts.append(str(rarcs))
+    for key in ("status_code", "kind", "reasons"):
+        value = merged.get(key)
+        if isinstance(value, list):
+            parts.extend(map(str, value))
+        elif value and key != "kind":
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+def source_of(row: dict[str, Any]) -> str:
+    details = row.get("details") if isinstance(row.get("details"), dict) else {}
+    return str(first(row, "source", default="") or details.get("source") or "user entry")
+
+
+class HistoryScreen(BillingScreen):
+    """The timeline; the cursor is the as-of date."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k", "toggle_known_at", "Known-at", tooltip="Also limit to what was recorded "
+                "by the cursor's time (bitemporal)", id="history.known-at"),
+        Binding("enter", "go_to_cursor", "Go to date", tooltip="Make the cursor's date the "
+                "workstation's as-of date", id="history.go"),
+        Binding("home", "first_event", "First", show=False, id="history.first"),
+        Binding("end", "last_event", "Last", show=False, id="history.last"),
+    ]
+
+    def __init__(self, account_no: str) -> None:
+        super().__init__()
+        self.account_no = account_no
+        self.events: list[dict[str, Any]] = []
+        self.known_at_mode = False
+
+    def same_as(self, other: Screen[Any]) -> bool:
+        return isinstance(other, HistoryScreen) and other.account_no == self.account_no
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"History of {self.account_no}: loading…", id="as-of-bar")
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"history of {self.account_no}"
+        self.query_one("#timeline", DataTable).add_columns(
+            "Effective", "Event", "Amount", "Balance", "Who", "Recorded", "Codes", "Source")
+
+    def reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def load(self) -> None:
+        answer = self.billing.queries.account_history(
+            self.account_no, as_of=self.billing.as_of, known_at=None)
+        self.app.call_from_thread(self._show, rows_of(answer))
+
+    def _show(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for index, row in enumerate(events):
+            event_type = str(first(row, "event_type", "name"))
+            table.add_row(
+                day(first(row, "effective_on")), ellipsize(event_type.rsplit(".", 1)[-1], 22),
+                usd(first(row, "amount_cents", default=None)) if row.get("amount_cents")
+                is not None else "",
+                usd(first(row, "running_balance_cents", "balance_cents", default=None)),
+                ellipsize(first(row, "actor", "who"), 10), moment(first(row, "recorded_at")),
+                ellipsize(codes_of(row), 16), ellipsize(source_of(row), 28), key=str(index))
+        if events:
+            table.move_cursor(row=len(events) - 1)
+            table.focus()
+        else:
+            self.query_one("#as-of-bar", Static).update(
+                f"No events for {self.account_no} as of {self.billing.as_of.isoformat()}")
+
+    @on(DataTable.RowHighlighted, "#timeline")
+    def _cursor_moved(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.events):
+            self.load_as_of(self.events[event.cursor_row], self.known_at_mode)
+
+    @work(thread=True, exclusive=True, group="history-as-of", exit_on_error=False)
+    def load_as_of(self, row: dict[str, Any], known: bool) -> None:
+        as_of = first(row, "effective_on", default=None)
+        known_at = first(row, "recorded_at", default=None) if known else None
+        if as_of is None:
+            return
+        answer = self.billing.queries.account(
+            self.account_no, as_of=date.fromisoformat(day(as_of)), known_at=known_at)
+        self.app.call_from_thread(self._show_as_of, row, as_dict(answer or {}), known_at)
+
+    def _show_as_of(self, row: dict[str, Any], data: dict[str, Any], known_at: Any) -> None:
+        payers = {str(first(c, "payer_id")): str(first(c, "payer_name", "payer_id"))
+                  for c in data.get("coverage") or [] if isinstance(c, dict)}
+        split = first(data, "balances", "balances_by_party", default={})
+        parts = " · ".join(f"{party_name(p, payers)} {usd(c)}" for p, c in split.items()
+                           if isinstance(c, int)) if isinstance(split, dict) else ""
+        known = f" known at {moment(known_at)}" if known_at else ""
+        self.query_one("#as-of-bar", Static).update(
+            f"[b]As of {day(first(row, 'effective_on'))}{known}[/b]: balance "
+            f"{usd(first(data, 'balance_cents', default=None))}  {parts}\n"
+            f"{first(row, 'event_type')} by {first(row, 'actor')} · source {source_of(row)}")
+
+    @on(DataTable.RowSelected, "#timeline")
+    def _row_chosen(self) -> None:
+        self.action_go_to_cursor()
+
+    def action_toggle_known_at(self) -> None:
+        self.known_at_mode = not self.known_at_mode
+        table = self.query_one("#timeline", DataTable)
+        if self.events:
+            self.load_as_of(self.events[table.cursor_row], self.known_at_mode)
+
+    def action_go_to_cursor(self) -> None:
+        table = self.query_one("#timeline", DataTable)
+        if self.events:
+            effective = day(first(self.events[table.cursor_row], "effective_on"))
+            self.billing.set_as_of(date.fromisoformat(effective))
+
+    def action_first_event(self) -> None:
+        self.query_one("#timeline", DataTable).move_cursor(row=0)
+
+    def action_last_event(self) -> None:
+        self.query_one("#timeline", DataTable).move_cursor(row=max(0, len(self.events) - 1))

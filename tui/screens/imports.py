@@ -1,0 +1,174 @@
+"""`i`: import 835 remittance files: pick, preview as a dry run, then post with progress.
+
+The preview is the importer's own dry run (nothing is recorded), shown as what posting
+would do to each claim; refusals (claims that are not ours, duplicates, bad segments)
+are listed with their reason. Posting runs in a worker that reports progress per file and
+stops between files when cancelled.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from tui.formatting import ellipsize, usd
+from tui.messages import LedgerChanged
+from tui.screens.base import BillingScreen
+from tui.screens.shapes import as_dict, first
+
+PATTERNS = ("*.835", "*.txt", "*.edi", "*.x12")
+
+
+def find_files(text: str) -> list[Path]:
+    """A file, every 835-looking file of a folder, or a glob."""
+    path = Path(text).expanduser()
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted({p for pattern in PATTERNS for p in path.glob(pattern) if p.is_file()})
+    return sorted(Path(p) for p in glob.glob(str(path)) if Path(p).is_file())
+
+
+def run_importer(ledger: Any, path: Path, dry_run: bool) -> list[dict[str, Any]]:
+    """One file through the 835 importer; rows of what was (or would be) posted or refused."""
+    from importers import remittance_import  # noqa: PLC0415 - lands with the 835 importer
+
+    result = remittance_import.import_file(ledger, path, dry_run=dry_run)
+    return outcome_rows(path, result)
+
+
+def outcome_rows(path: Path, result: Any) -> list[dict[str, Any]]:
+    """Flatten an import result: one row per claim posted, refused or in problem."""
+    data = as_dict(result)
+    rows = []
+    for posted in data.get("results") or data.get("posted") or []:
+        item = as_dict(posted)
+        rows.append({"file": path.name, "claim_id": item.get("claim_id", ""),
+                     "what": item.get("outcome") or item.get("status_code", ""),
+                     "paid_cents": item.get("paid_cents"),
+                     "written_off_cents": item.get("written_off_cents"),
+                     "denied_cents": item.get("denied_cents"),
+                     "note": ", ".join(f"{k} {usd(v)}" for k, v in
+                                       (item.get("transferred") or {}).items())})
+    for refused in (data.get("refused") or []) + (data.get("problems") or []):
+        item = as_dict(refused)
+        rows.append({"file": path.name, "claim_id": item.get("claim_id", ""),
+                     "what": "REFUSED", "paid_cents": None, "written_off_cents": None,
+                     "denied_cents": None,
+                     "note": str(first(item, "reason", "message", "value", default=item))})
+    return rows
+
+
+class ImportScreen(BillingScreen):
+    """Pick files, preview (`d`), post (`p`)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "preview", "Dry run", tooltip="Preview what posting would record",
+                id="import.preview"),
+        Binding("p", "post_import", "Post", tooltip="Post the files to the ledger",
+                id="import.post"),
+        Binding("ctrl+x", "cancel_import", "Stop", tooltip="Stop posting after this file",
+                id="import.cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[Path] = []
+        self.previewed = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="835 file, folder or glob; Enter lists the files", id="paths",
+                    compact=True)
+        yield DataTable(id="preview", cursor_type="row", zebra_stripes=True)
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("Give a file or folder, then d for a dry run and p to post.",
+                     id="import-status", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#preview", DataTable).add_columns(
+            "File", "Claim", "Outcome", "Paid", "Written off", "Denied", "Note")
+        self.query_one("#paths", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "post_import" and self.billing.read_only)
+
+    def status(self, text: str) -> None:
+        self.query_one("#import-status", Static).update(text)
+
+    @on(Input.Submitted, "#paths")
+    def _paths(self, event: Input.Submitted) -> None:
+        self.files = find_files(event.value.strip()) if event.value.strip() else []
+        self.previewed = False
+        table = self.query_one("#preview", DataTable)
+        table.clear()
+        for path in self.files:
+            table.add_row(ellipsize(path.name, 20), "", "selected", "", "", "", str(path.parent))
+        self.status(f"{len(self.files)} files · d dry run · p post" if self.files
+                    else f"no files at {event.value.strip()!r}")
+        if self.files:
+            table.focus()
+
+    def action_preview(self) -> None:
+        if not self.files:
+            self.status("Pick files first (type a path, Enter).")
+            return
+        self.status(f"Dry run of {len(self.files)} files…")
+        self.run_files(list(self.files), dry_run=True)
+
+    def action_post_import(self) -> None:
+        if self.billing.read_only:
+            self.notify("Read-only workstation: nothing can be posted.", severity="warning")
+            return
+        if not self.files:
+            self.status("Pick files first (type a path, Enter).")
+            return
+        if not self.previewed:
+            self.status("Preview first: d runs the dry run, then p posts.")
+            return
+        self.status(f"Posting {len(self.files)} files…")
+        self.run_files(list(self.files), dry_run=False)
+
+    def action_cancel_import(self) -> None:
+        self.workers.cancel_group(self, "ledger-write")
+
+    @work(thread=True, exclusive=True, group="ledger-write", exit_on_error=False)
+    def run_files(self, files: list[Path], dry_run: bool) -> None:
+        worker = get_current_worker()
+        self.app.call_from_thread(self._start, len(files))
+        for index, path in enumerate(files, 1):
+            if worker.is_cancelled:
+                break
+            rows = run_importer(self.billing.ledger, path, dry_run)
+            self.app.call_from_thread(self._progress, index, path, rows)
+        self.app.call_from_thread(self._finished, dry_run, worker.is_cancelled)
+
+    def _start(self, count: int) -> None:
+        self.query_one("#preview", DataTable).clear()
+        self.query_one(ProgressBar).update(total=count, progress=0)
+
+    def _progress(self, index: int, path: Path, rows: list[dict[str, Any]]) -> None:
+        table = self.query_one("#preview", DataTable)
+        for row in rows:
+            table.add_row(
+                ellipsize(row["file"], 20), row["claim_id"], row["what"],
+                usd(row["paid_cents"]), usd(row["written_off_cents"]), usd(row["denied_cents"]),
+                ellipsize(row["note"], 40))
+        self.query_one(ProgressBar).update(progress=index)
+
+    def _finished(self, dry_run: bool, cancelled: bool) -> None:
+        if dry_run:
+            self.previewed = True
+            self.status("Dry run done: nothing recorded. p posts these files.")
+        else:
+            self.previewed = False
+            self.status("Stopped after the current file." if cancelled else "Posted.")
+            self.post_message(LedgerChanged("import"))
