@@ -88,6 +88,7 @@ class Encounter(BillingAggregate):
         self, code: str, modifiers: list[str], units_milli: int, pointers: list[int],
         unit_price_cents: int, description: str, service_date: date | None = None,
         place_of_service: str = "", posted_on: date | None = None,
+        charge_cents: int | None = None,
     ) -> str:
         if len(modifiers) > MAX_MODIFIERS:
             raise ValidationError("a charge line takes at most 4 modifiers")
@@ -102,7 +103,8 @@ class Encounter(BillingAggregate):
             raise ValidationError("diagnosis pointers must not repeat")
         if units_milli <= 0:
             raise ValidationError("units must be positive")
-        charge_cents = (unit_price_cents * units_milli + 500) // 1000
+        if charge_cents is None:  # given: the amount another system billed (an EHR's SV102)
+            charge_cents = (unit_price_cents * units_milli + 500) // 1000
         if charge_cents <= 0:
             raise ValidationError("a charge must be a positive amount")
         line_id = f"{self.encounter_id}L{len(self.lines) + 1}"
