@@ -17,6 +17,7 @@ from uuid import UUID
 from domain.base import BillingAggregate
 from domain.carc import DenialAction, action_for
 from domain.claim import Claim, ClaimState, Outcome
+from domain.codes import AdjustmentGroup
 from domain.encounter import Encounter
 from domain.errors import NotFoundError, RuleViolation, ValidationError
 from domain.ledger import PATIENT, AdjustmentKind
@@ -232,6 +233,13 @@ class ClaimCommands(LedgerCore):
         Refusals (UnmatchedRemitError, BillingError) come before anything changes; a caller
         that goes on after one checks that no event was left pending (RemittanceCommands).
         """
+        groups = {a.group for a in remit.claim_adjustments}
+        groups |= {a.group for s in remit.services for a in s.adjustments}
+        unknown = sorted(groups - {g.value for g in AdjustmentGroup})
+        if unknown:
+            raise ValidationError(
+                f"claim {remit.claim_id}: adjustment group {', '.join(unknown)} is not one of "
+                "5010's CO, PR, OA, PI")
         try:
             claim = self._loaded(loaded, Claim, remit.claim_id)
         except NotFoundError:
@@ -402,9 +410,11 @@ class ClaimCommands(LedgerCore):
         denials = claim.open_denials.get(line_id)
         if not denials:
             raise RuleViolation(f"line {line_id} of claim {claim_id} has no open denial")
-        if any(d["group"] == "CO" for d in denials):
+        # DOMAIN §2: CO and PI reductions are never the patient's to bear.
+        if any(d["group"] in ("CO", "PI") for d in denials):
             raise RuleViolation(
-                "a CO denial is the provider's obligation and may not be billed to the patient")
+                "a CO or PI denial is the provider's obligation and may not be billed to the "
+                "patient")
         amount = encounter.party_balance(line_id, claim.payer_id)
         if amount <= 0:
             raise ValidationError(f"nothing is left with {claim.payer_id} on {line_id}")
