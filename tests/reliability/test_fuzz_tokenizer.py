@@ -28,8 +28,8 @@ mutation = st.one_of(
        mutations=st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_files_never_crash_the_tokenizer(seed: Path, mutations: list[tuple]) -> None:  # type: ignore[type-arg]
     text = seed.read_bytes()
-    for kind, at, arg in mutations:
-        at %= max(len(text), 1)
+    for kind, offset, arg in mutations:
+        at = offset % max(len(text), 1)
         if kind == "delete":
             text = text[:at] + text[at + arg:]
         elif kind == "insert":
