@@ -33,9 +33,14 @@ from tui.dialogs.registration import AddCoverageDialog, ReorderCoverageDialog
 from tui.formatting import day, ellipsize, mask, mask_date, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
-from tui.screens.shapes import as_dict, first
+from tui.screens.shapes import as_dict, first, rows_of
 
 PATIENT, AGENCY = "PATIENT", "AGENCY"
+ORDER_LETTERS = "PSTABCDEFGH"  # coverage order as X12 SBR01 spells it
+# Money events, in the words a biller uses.
+ENTRY_NAMES = {"ChargeEntered": "Charge", "PaymentPosted": "Payment",
+               "AdjustmentPosted": "Adjustment", "ResponsibilityTransferred": "Transfer",
+               "RefundIssued": "Refund", "EntryReversed": "Reversal"}
 
 
 def section(data: dict[str, Any], *names: str) -> list[dict[str, Any]]:
@@ -96,6 +101,7 @@ class AccountScreen(BillingScreen):
         self.account_no = account_no
         self.revealed = False
         self.data: dict[str, Any] = {}
+        self.history: list[dict[str, Any]] = []
 
     def same_as(self, other: Screen[Any]) -> bool:
         return isinstance(other, AccountScreen) and other.account_no == self.account_no
@@ -124,7 +130,7 @@ class AccountScreen(BillingScreen):
         self.query_one("#claims", DataTable).add_columns(
             "Claim", "Payer", "DOS", "State", "Charge", "Paid", "Outcome")
         self.query_one("#ledger", DataTable).add_columns(
-            "Date", "Entry", "Line", "Party", "Amount", "Balance", "Split")
+            "Date", "Entry", "Line", "Party", "Amount", "Balance", "Why")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in WRITE_ACTIONS and self.billing.read_only)
@@ -135,9 +141,10 @@ class AccountScreen(BillingScreen):
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def load(self) -> None:
-        answer = self.billing.queries.account(self.account_no, as_of=self.billing.as_of,
-                                              known_at=None)
-        self.app.call_from_thread(self._show, as_dict(answer) if answer is not None else {})
+        queries, as_of = self.billing.queries, self.billing.as_of
+        answer = queries.account(self.account_no, as_of=as_of, known_at=None)
+        history = queries.account_history(self.account_no, as_of=as_of, known_at=None)
+        self.app.call_from_thread(self._show, as_dict(answer), rows_of(history))
 
     @property
     def payers(self) -> dict[str, str]:
@@ -178,8 +185,10 @@ class AccountScreen(BillingScreen):
     def guarantor(self) -> str:
         return str(first(self.demographics, "guarantor_account_no", default=self.account_no))
 
-    def _show(self, data: dict[str, Any]) -> None:
+    def _show(self, data: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
         self.data = data
+        if history is not None:
+            self.history = history
         who = self.demographics
         address = who.get("address") if isinstance(who.get("address"), dict) else {}
         where = ", ".join(str(v) for v in (address or {}).values() if v)
@@ -189,7 +198,7 @@ class AccountScreen(BillingScreen):
             f"{first(who, 'sex')}  guarantor {self.guarantor}\n"
             f"{ellipsize(where, 60)}  {first(who, 'phone')}\n"
             f"Balance {usd(first(data, 'balance_cents', default=None))}  "
-            f"{parties_text(first(data, 'balances', 'balances_by_party', default={}), self.payers)}"
+            f"{parties_text(first(data, 'by_party', 'balances', default={}), self.payers)}"
             f"  credit {usd(first(data, 'credit_cents', default=0))}")
         self._show_coverage()
         self._show_lines()
@@ -199,12 +208,13 @@ class AccountScreen(BillingScreen):
     def _show_coverage(self) -> None:
         table = self.query_one("#coverage", DataTable)
         table.clear()
-        for policy in self.coverage:
+        for position, policy in enumerate(self.coverage):
             table.add_row(
-                first(policy, "order", "position"), first(policy, "payer_name", "payer_id"),
+                first(policy, "order", default=ORDER_LETTERS[position % len(ORDER_LETTERS)]),
+                ellipsize(first(policy, "payer_name", "payer_id"), 18),
                 first(policy, "plan_id"), mask(first(policy, "member_id"), 4, self.revealed),
                 first(policy, "group_number"), day(first(policy, "effective_on")),
-                day(first(policy, "terminated_on", "terminates_on")))
+                day(first(policy, "terminated_on", "terminates_on", default=None)))
         summary = []
         for label, key in (("Statements", "statements"), ("Plan", "payment_plan"),
                            ("Referral", "referral"), ("Refunds", "refund_requests")):
@@ -217,7 +227,7 @@ class AccountScreen(BillingScreen):
         table = self.query_one("#lines", DataTable)
         table.clear()
         for line in self.lines:
-            held = first(line, "buckets", "balances", default={})
+            held = first(line, "by_party", "buckets", default={})
             table.add_row(
                 day(first(line, "service_date")), first(line, "encounter_id"),
                 str(first(line, "line_id")).removeprefix(str(first(line, "encounter_id"))),
@@ -237,18 +247,43 @@ class AccountScreen(BillingScreen):
                 usd(first(claim, "paid_cents", default=None)), first(claim, "outcome"))
 
     def _show_ledger(self) -> None:
+        """Money events in the order recorded, with the read model's running balance."""
         table = self.query_one("#ledger", DataTable)
         table.clear()
-        for entry in section(self.data, "ledger", "postings", "entries"):
+        for event in self.history:
+            details = event.get("details") or {}
+            if not event.get("amount_cents") and "amount_cents" not in details:
+                continue
+            party = party_name(str(details.get("party") or ""))
+            if details.get("from_party"):
+                party = (f"{party_name(str(details['from_party']))}→"
+                         f"{party_name(str(details.get('to_party')))}")
+            kind = str(first(event, "type", "event_type")).rsplit(".", 1)[-1]
+            why = str(first(details, "reason", "method", "kind", "source"))
+            if kind == "ResponsibilityTransferred":
+                why = f"moves {usd(details.get('amount_cents'))} {why}"
             table.add_row(
-                day(first(entry, "effective_on")),
-                first(entry, "event_type", "category", "name"),
-                str(first(entry, "line_id"))[-4:], party_name(str(first(entry, "party")),
-                                                              self.payers),
-                usd(first(entry, "amount_cents", default=None)),
-                usd(first(entry, "running_balance_cents", "balance_cents", default=None)),
-                ellipsize(parties_text(first(entry, "running_split", "split", default={}),
-                                       self.payers), 24))
+                day(first(event, "effective_date", "effective_on")),
+                ENTRY_NAMES.get(kind, kind),
+                str(first(event, "line_id")).removeprefix(str(first(event, "encounter_id"))),
+                ellipsize(party, 18),
+                usd(first(event, "amount_cents", default=None)),
+                usd(first(event, "balance_cents", default=None)),
+                ellipsize(why, 22))
+
+    def pending_refunds(self) -> list[tuple[str, str]]:
+        """Refund requests not yet approved or declined, from the account's history."""
+        requested: dict[str, str] = {}
+        for event in self.history:
+            details = event.get("details") or {}
+            kind = str(first(event, "type", "event_type")).rsplit(".", 1)[-1]
+            request_id = str(details.get("request_id", ""))
+            if kind == "RefundRequested" and request_id:
+                requested[request_id] = (
+                    f"{request_id} {usd(details.get('amount_cents'))} {details.get('reason', '')}")
+            elif kind in ("RefundApproved", "RefundDeclined"):
+                requested.pop(request_id, None)
+        return [(label, request_id) for request_id, label in requested.items()]
 
     # -- acting ------------------------------------------------------------------------------
     def action_reveal(self) -> None:
@@ -283,76 +318,73 @@ class AccountScreen(BillingScreen):
 
         self.app.push_screen(dialog, recorded)
 
-    def _context(self) -> dict[str, Any]:
+    def _ctx(self) -> dict[str, Any]:
         return {"account_no": self.account_no, "guarantor_account_no": self.guarantor}
 
     def action_add_coverage(self) -> None:
-        self._ask(AddCoverageDialog(context=self._context()), lambda r: f"Policy {r} added")
+        self._ask(AddCoverageDialog(context=self._ctx()), lambda r: f"Policy {r} added")
 
     def action_reorder_coverage(self) -> None:
         order = ", ".join(str(first(c, "policy_id")) for c in self.coverage)
-        self._ask(ReorderCoverageDialog(context=self._context(), defaults={"policy_ids": order}),
+        self._ask(ReorderCoverageDialog(context=self._ctx(), defaults={"policy_ids": order}),
                   lambda _: "Coverage reordered")
 
     def action_open_visit(self) -> None:
         npi = next((str(first(e, "billing_npi")) for e in self.encounters
                     if first(e, "billing_npi")), "")
-        self._ask(OpenVisitDialog(context=self._context(), defaults={"billing_npi": npi}),
+        self._ask(OpenVisitDialog(context=self._ctx(), defaults={"billing_npi": npi}),
                   lambda r: f"Visit {r} opened")
 
     def action_enter_charge(self) -> None:
-        self._ask(EnterChargeDialog(context=self._context(),
+        self._ask(EnterChargeDialog(context=self._ctx(),
                                     choices={"encounter_id": self._choices_encounters()}),
                   lambda r: f"Charge line {r} entered")
 
     def action_create_claim(self) -> None:
-        self._ask(CreateClaimDialog(context=self._context(),
+        self._ask(CreateClaimDialog(context=self._ctx(),
                                     choices={"encounter_id": self._choices_encounters()}),
                   _claim_result)
 
     def action_correct_claim(self) -> None:
         claims = [(f"{first(c, 'claim_id')} {first(c, 'state')}", str(first(c, "claim_id")))
                   for c in self.claims]
-        self._ask(CorrectClaimDialog(context=self._context(), choices={"claim_id": claims}),
+        self._ask(CorrectClaimDialog(context=self._ctx(), choices={"claim_id": claims}),
                   _claim_result)
 
     def action_post_payment(self) -> None:
-        self._ask(ManualPaymentDialog(context=self._context(), choices={
+        self._ask(ManualPaymentDialog(context=self._ctx(), choices={
             "line": self._choices_lines(), "party": self._choices_parties()}),
             lambda r: f"Payment {r} posted")
 
     def action_post_patient_payment(self) -> None:
-        self._ask(PatientPaymentDialog(context=self._context()),
+        self._ask(PatientPaymentDialog(context=self._ctx()),
                   lambda r: f"Patient payment posted ({len(r)} entries)")
 
     def action_transfer_to_patient(self) -> None:
         payers = [(party_name(p, self.payers), p) for p in self.payers]
-        self._ask(TransferToPatientDialog(context=self._context(), choices={
+        self._ask(TransferToPatientDialog(context=self._ctx(), choices={
             "encounter_id": self._choices_encounters(), "from_party": payers}),
             lambda r: f"Transferred to patient ({len(r)} lines)")
 
     def action_write_off(self) -> None:
-        self._ask(WriteOffDialog(context=self._context(), choices={
+        self._ask(WriteOffDialog(context=self._ctx(), choices={
             "line": self._choices_lines(), "party": self._choices_parties()}),
             lambda r: f"Write-off {r} posted")
 
     def action_request_refund(self) -> None:
-        self._ask(RequestRefundDialog(context=self._context()),
+        self._ask(RequestRefundDialog(context=self._ctx()),
                   lambda r: f"Refund request {r} recorded")
 
     def action_approve_refund(self) -> None:
-        pending = [(f"{first(r, 'request_id')} {usd(first(r, 'amount_cents', default=None))}",
-                    str(first(r, "request_id")))
-                   for r in section(self.data, "refunds", "refund_requests")
-                   if first(r, "status", default="requested") in ("requested", "pending")]
-        self._ask(ApproveRefundDialog(context=self._context(), choices={"request_id": pending}),
+        pending = self.pending_refunds()
+        self._ask(ApproveRefundDialog(context=self._ctx(), choices={"request_id": pending}),
                   lambda r: "Refund declined" if r == "declined" else "Refund approved")
 
     def action_payment_plan(self) -> None:
-        self._ask(PaymentPlanDialog(context=self._context()), lambda r: f"Payment plan {r}")
+        self._ask(PaymentPlanDialog(context=self._ctx()), lambda r: f"Payment plan {r}")
 
     def action_refer_to_collections(self) -> None:
-        self._ask(ReferToCollectionsDialog(context=self._context()),
+        self._ask(ReferToCollectionsDialog(context=self._ctx()),
                   lambda r: f"Referred to collections ({r})")
 
 

@@ -95,9 +95,10 @@ class HistoryScreen(BillingScreen):
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for index, row in enumerate(events):
-            event_type = str(first(row, "event_type", "name"))
+            event_type = str(first(row, "event_type", "type", "name"))
             table.add_row(
-                day(first(row, "effective_on")), ellipsize(event_type.rsplit(".", 1)[-1], 22),
+                day(first(row, "effective_on", "effective_date")),
+                ellipsize(event_type.rsplit(".", 1)[-1], 22),
                 usd(first(row, "amount_cents", default=None)) if row.get("amount_cents")
                 is not None else "",
                 usd(first(row, "running_balance_cents", "balance_cents", default=None)),
@@ -117,7 +118,7 @@ class HistoryScreen(BillingScreen):
 
     @work(thread=True, exclusive=True, group="history-as-of", exit_on_error=False)
     def load_as_of(self, row: dict[str, Any], known: bool) -> None:
-        as_of = first(row, "effective_on", default=None)
+        as_of = first(row, "effective_on", "effective_date", default=None)
         known_at = first(row, "recorded_at", default=None) if known else None
         if as_of is None:
             return
@@ -128,14 +129,15 @@ class HistoryScreen(BillingScreen):
     def _show_as_of(self, row: dict[str, Any], data: dict[str, Any], known_at: Any) -> None:
         payers = {str(first(c, "payer_id")): str(first(c, "payer_name", "payer_id"))
                   for c in data.get("coverage") or [] if isinstance(c, dict)}
-        split = first(data, "balances", "balances_by_party", default={})
+        split = first(data, "by_party", "balances", default={})
         parts = " · ".join(f"{party_name(p, payers)} {usd(c)}" for p, c in split.items()
                            if isinstance(c, int)) if isinstance(split, dict) else ""
         known = f" known at {moment(known_at)}" if known_at else ""
         self.query_one("#as-of-bar", Static).update(
-            f"[b]As of {day(first(row, 'effective_on'))}{known}[/b]: balance "
+            f"[b]As of {day(first(row, 'effective_on', 'effective_date'))}{known}[/b]: balance "
             f"{usd(first(data, 'balance_cents', default=None))}  {parts}\n"
-            f"{first(row, 'event_type')} by {first(row, 'actor')} · source {source_of(row)}")
+            f"{first(row, 'event_type', 'type')} by {first(row, 'actor')} · "
+            f"source {source_of(row)}")
 
     @on(DataTable.RowSelected, "#timeline")
     def _row_chosen(self) -> None:
@@ -150,7 +152,8 @@ class HistoryScreen(BillingScreen):
     def action_go_to_cursor(self) -> None:
         table = self.query_one("#timeline", DataTable)
         if self.events:
-            effective = day(first(self.events[table.cursor_row], "effective_on"))
+            row = self.events[table.cursor_row]
+            effective = day(first(row, "effective_on", "effective_date"))
             self.billing.set_as_of(date.fromisoformat(effective))
 
     def action_first_event(self) -> None:

@@ -63,7 +63,9 @@ class BarChart(Widget):
         return len(self.bars) + 2
 
     def render(self) -> Text:
-        width = max(1, self.size.width - self.LABEL_WIDTH - self.FIGURE_WIDTH - 2)
+        figures = any(bar.figure for bar in self.bars)
+        width = max(1, self.size.width - self.LABEL_WIDTH - 2
+                    - (self.FIGURE_WIDTH if figures else 0))
         widest = max((max(bar.first, 0) + max(bar.second, 0) for bar in self.bars), default=0)
         text = Text()
         if self.title:
@@ -75,8 +77,10 @@ class BarChart(Widget):
             text.append(FULL * whole_a + (PARTIALS[part_a] if part_a else ""), style="cyan")
             text.append(SHADE * whole_b, style="yellow")
             drawn = whole_a + (1 if part_a else 0) + whole_b
-            text.append(" " * max(0, width - drawn) + " ")
-            text.append(bar.figure.rjust(self.FIGURE_WIDTH) + "\n")
+            if figures:
+                text.append(" " * max(0, width - drawn) + " ")
+                text.append(bar.figure.rjust(self.FIGURE_WIDTH))
+            text.append("\n")
         text.append(f"{FULL} {self.legend[0]}  ", style="cyan")
         text.append(f"{SHADE} {self.legend[1]}", style="yellow")
         return text

@@ -35,7 +35,7 @@ class PagedTable(DataTable[Any]):
     def __init__(self, page_size: int = PAGE_SIZE, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.page_size = page_size
-        self.offset = 0
+        self.page_offset = 0
         self.total: int | None = None
         self.rows_on_page = 0
         self._land_on_last = False
@@ -46,7 +46,7 @@ class PagedTable(DataTable[Any]):
         self.clear()
         for key, row in zip(keys, rows, strict=True):
             self.add_row(*row, key=key)
-        self.offset = offset
+        self.page_offset = offset
         self.total = total
         self.rows_on_page = len(rows)
         if rows:
@@ -56,24 +56,24 @@ class PagedTable(DataTable[Any]):
     @property
     def has_next(self) -> bool:
         if self.total is not None:
-            return self.offset + self.rows_on_page < self.total
+            return self.page_offset + self.rows_on_page < self.total
         return self.rows_on_page >= self.page_size
 
     def describe(self) -> str:
         if not self.rows_on_page:
             return "no rows"
-        last = self.offset + self.rows_on_page
+        last = self.page_offset + self.rows_on_page
         total = f" of {self.total:,}" if self.total is not None else ""
-        return f"rows {self.offset + 1:,}-{last:,}{total}"
+        return f"rows {self.page_offset + 1:,}-{last:,}{total}"
 
     def action_next_page(self) -> None:
         if self.has_next:
-            self.post_message(self.PageRequested(self, self.offset + self.page_size))
+            self.post_message(self.PageRequested(self, self.page_offset + self.page_size))
 
     def action_previous_page(self, land_on_last: bool = False) -> None:
-        if self.offset > 0:
+        if self.page_offset > 0:
             self._land_on_last = land_on_last
-            self.post_message(self.PageRequested(self, max(0, self.offset - self.page_size)))
+            self.post_message(self.PageRequested(self, max(0, self.page_offset - self.page_size)))
 
     def action_cursor_down(self) -> None:
         if self.cursor_row >= self.rows_on_page - 1:

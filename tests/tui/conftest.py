@@ -1,0 +1,89 @@
+"""A tiny fixed ledger for the workstation's pilot and snapshot tests.
+
+The ledger is built with the clock frozen (freezegun) at 2025-03-10; the app then runs on
+the real clock, because Textual's timers need time to pass, while `domain.clock.today` stays
+pinned to that date so every command and the default as-of see the same "today".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+
+from domain import clock
+from domain.application import BillingLedger
+from domain.storage import resolve_store
+from projections.queries import BillingQueries
+from tests.builders import (
+    TODAY,
+    open_visit,
+    register_patient,
+    set_up_practice,
+    submitted_claim,
+    worked_example_remit,
+)
+from tui.app import BillingApp
+
+
+@dataclass
+class Desk:
+    """What a test needs: the services, and the ids of the fixed accounts."""
+
+    ledger: BillingLedger
+    queries: Any
+    insured: str       # DOE, JOHN: a claim adjudicated by the primary (worked example)
+    encounter_id: str
+    line_ids: tuple[str, ...]
+    claim_id: str
+    self_pay: str      # ROE, JANE: a self-pay visit, the whole balance is the patient's
+    waiting: str       # SMITH, ANN: a claim submitted to the primary, no answer yet
+    path: Path
+
+    def app(self, **kwargs: Any) -> BillingApp:
+        kwargs.setdefault("as_of", TODAY)
+        kwargs.setdefault("user", "biller")
+        return BillingApp(self.ledger, self.queries, **kwargs)
+
+
+def build_desk(path: Path) -> Desk:
+    with freeze_time(TODAY):
+        ledger = BillingLedger(env=resolve_store(str(path)).event_store_env(), actor="biller",
+                               seed=7)
+        set_up_practice(ledger)
+        insured = register_patient(ledger)
+        visit = open_visit(ledger, insured)
+        claim_id = submitted_claim(ledger, visit.encounter_id)
+        ledger.post_remittance(worked_example_remit(claim_id))
+        self_pay = register_patient(ledger, last_name="ROE", first_name="JANE",
+                                    birth_date=date(1975, 6, 15), sex="F", coverage=())
+        open_visit(ledger, self_pay, charges=("93000",), service_date=date(2024, 10, 1),
+                   self_pay=True)
+        waiting = register_patient(ledger, last_name="SMITH", first_name="ANN",
+                                   birth_date=date(1990, 2, 3), sex="F")
+        pending = open_visit(ledger, waiting, service_date=date(2025, 2, 20))
+        submitted_claim(ledger, pending.encounter_id, submitted_on=date(2025, 2, 21),
+                        batch_id="B2")
+    queries = BillingQueries.for_ledger(ledger)
+    ledger.after_save.append(queries.catch_up)
+    return Desk(ledger, queries, insured, visit.encounter_id, visit.line_ids, claim_id,
+                self_pay, waiting, path)
+
+
+@pytest.fixture
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> date:
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def desk(tmp_path: Path, pinned_today: date) -> Iterator[Desk]:
+    made = build_desk(tmp_path / "ledger.sqlite3")
+    yield made
+    made.queries.close()
+    made.ledger.close()
