@@ -7,6 +7,7 @@ enforced here holds for every way into the ledger.
 from __future__ import annotations
 
 from domain.services.admin import AdminCommands
+from domain.services.bulk import BulkCommands
 from domain.services.charges import ChargeCommands
 from domain.services.claims import ClaimCommands
 from domain.services.collections import CollectionCommands
@@ -16,6 +17,7 @@ from domain.services.registration import RegistrationCommands
 
 
 class BillingLedger(
+    BulkCommands,  # first: its unit of work wraps the loads and saves of every use case
     PracticeCommands, RegistrationCommands, ChargeCommands, ClaimCommands, CollectionCommands,
     PaymentCommands, AdminCommands,
 ):
