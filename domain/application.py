@@ -14,11 +14,12 @@ from domain.services.collections import CollectionCommands
 from domain.services.payments import PaymentCommands
 from domain.services.practice import PracticeCommands
 from domain.services.registration import RegistrationCommands
+from domain.services.remittances import RemittanceCommands
 
 
 class BillingLedger(
     BulkCommands,  # first: its unit of work wraps the loads and saves of every use case
-    PracticeCommands, RegistrationCommands, ChargeCommands, ClaimCommands, CollectionCommands,
-    PaymentCommands, AdminCommands,
+    PracticeCommands, RegistrationCommands, ChargeCommands, RemittanceCommands, ClaimCommands,
+    CollectionCommands, PaymentCommands, AdminCommands,
 ):
     """The billing service's ledger of immutable events."""

@@ -1,0 +1,452 @@
+"""Use cases for whole imported files: 835 payments, 999 and 277CA verdicts; one save per file.
+
+An 835 posts claim by claim on aggregates shared in memory (a reversal and its correction in the
+same file meet the same Claim object), and the whole file is saved in one transaction at the
+end: a failure anywhere leaves the ledger as it was. Claims we cannot match, and claims whose
+posting a rule refuses before anything changed, wait in the remittance's unapplied list with
+every amount, so money is conserved; a refusal *after* something changed fails the file.
+
+Re-importing a file finds its RemittanceFile / AcknowledgementFile streams already there and
+records nothing. A payer's trace number arriving again with other content is refused for review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.utils import get_topic
+
+from domain.base import BillingAggregate
+from domain.claim import Claim, ClaimState
+from domain.encounter import Encounter
+from domain.errors import BillingError, NotFoundError, RuleViolation
+from domain.remittance import ClaimRemit, UnmatchedRemitError
+from domain.remittance_file import (
+    AcknowledgementDocument,
+    AcknowledgementFile,
+    ClaimAcknowledgement,
+    PaymentTrace,
+    RemittanceAdvice,
+    RemittanceDocument,
+    RemittanceFile,
+    SetAcknowledgement,
+    SourceFile,
+)
+from domain.services.claims import ClaimCommands, PostingResult
+from domain.services.core import command
+
+Progress = Callable[[int, int], None]
+
+# CLP02 statuses that adjudicate nothing: 23 not our claim (forwarded), 25 predetermination.
+INFORMATIONAL_STATUSES = frozenset({"23", "25"})
+
+POSTED, ALREADY_POSTED, REFUSED = "posted", "already-posted", "refused"
+
+
+@dataclass
+class RemittanceImport:
+    """What importing one 835 file did (or, in a dry run, would do)."""
+
+    file: str
+    status: str = POSTED
+    payment_cents: int = 0          # Σ BPR02
+    claims: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    posted_cents: int = 0           # Σ CLP04 of the claims posted to the ledger
+    unapplied_cents: int = 0        # Σ CLP04 of the claims held in suspense
+    provider_adjustment_cents: int = 0  # Σ PLB, posted to the payers' clearing accounts
+    events: int = 0
+    message: str = ""
+    dry_run: bool = False
+    remittance_ids: list[str] = field(default_factory=list)
+    postings: list[PostingResult] = field(default_factory=list)
+    unapplied: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["postings"] = [
+            {**asdict(p), "outcome": str(p.outcome)} for p in self.postings]
+        return doc
+
+
+@dataclass
+class AcknowledgementImport:
+    """What importing one 999 or 277CA did to our claims."""
+
+    file: str
+    kind: str
+    status: str = POSTED
+    sets: int = 0
+    claims: int = 0                 # claim verdicts read (277CA) or claims reached (999)
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    unchanged: list[dict[str, str]] = field(default_factory=list)  # known claims, no change
+    unknown: list[str] = field(default_factory=list)  # claims / sets not in our ledger
+    events: int = 0
+    message: str = ""
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RemittanceCommands(ClaimCommands):
+    # -- 835 ------------------------------------------------------------------------------------
+    @command
+    def import_remittance(
+        self, document: RemittanceDocument, *, dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> RemittanceImport:
+        """Post every payment of an 835 file in one save, or nothing."""
+        result = RemittanceImport(
+            file=document.name, dry_run=dry_run,
+            payment_cents=sum(a.payment_cents for a in document.advices),
+            claims=sum(len(a.claims) for a in document.advices))
+        new, refusal = self._new_advices(document)
+        if refusal:
+            result.status, result.message = REFUSED, refusal
+            return result
+        if not new:
+            result.status = ALREADY_POSTED
+            result.message = "already posted: " + ", ".join(
+                f"trace {a.trace_number}" for a in document.advices)
+            return result
+        if len(new) < len(document.advices):
+            result.notes.append(f"{len(document.advices) - len(new)} of the file's payments "
+                                "were already posted and were skipped")
+        loaded: dict[UUID, BillingAggregate] = {}
+        created: list[BillingAggregate] = []
+        total = sum(len(a.claims) for a in new)
+        done = 0
+        try:
+            for advice in new:
+                remittance = self._post_advice(document, advice, loaded, result)
+                created += [remittance, PaymentTrace(
+                    payer_id=advice.payer_id, trace_number=advice.trace_number,
+                    content_sha256=advice.content_sha256, remittance_id=str(remittance.id))]
+                result.remittance_ids.append(str(remittance.id))
+                done += len(advice.claims)
+                if progress is not None:
+                    progress(done, total)
+        except (BillingError, UnmatchedRemitError) as error:
+            # Something refused after it had changed a claim: the whole file stays out.
+            result.status, result.message = REFUSED, f"nothing posted: {error}"
+            result.postings, result.unapplied = [], []
+            return result
+        if not self._exists(SourceFile, document.raw_sha256):
+            created.append(SourceFile.keep(document.raw, document.raw_sha256, document.name,
+                                           "835", self.today()))
+        aggregates = [*loaded.values(), *created]
+        result.events = sum(len(a.pending_events) for a in aggregates)
+        if not dry_run:
+            self._save(*aggregates)
+        return result
+
+    def _new_advices(
+        self, document: RemittanceDocument,
+    ) -> tuple[list[RemittanceAdvice], str]:
+        new: list[RemittanceAdvice] = []
+        seen: dict[str, str] = {}
+        for advice in document.advices:
+            if seen.get(advice.key, advice.content_sha256) != advice.content_sha256:
+                return [], (f"payer {advice.payer_id} trace number {advice.trace_number} appears "
+                            "twice in the file with different content; held for review")
+            if advice.key in seen or self._exists(
+                    RemittanceFile, advice.payer_id, advice.trace_number, advice.content_sha256):
+                seen[advice.key] = advice.content_sha256
+                continue
+            seen[advice.key] = advice.content_sha256
+            if self._exists(PaymentTrace, advice.payer_id, advice.trace_number):
+                trace = self._get(PaymentTrace, advice.payer_id, advice.trace_number)
+                return [], (
+                    f"payer {advice.payer_id} trace number {advice.trace_number} was already "
+                    f"imported with different content (remittance {trace.remittance_id}); "
+                    "this file is held for review and nothing was posted")
+            new.append(advice)
+        return new, ""
+
+    def _post_advice(
+        self, document: RemittanceDocument, advice: RemittanceAdvice,
+        loaded: dict[UUID, BillingAggregate], result: RemittanceImport,
+    ) -> RemittanceFile:
+        summaries: list[dict[str, Any]] = []
+        held: list[tuple[int, Any, str]] = []
+        posted_cents = 0
+        for index, remitted in enumerate(advice.claims, 1):
+            remit = remitted.remit
+            summary: dict[str, Any] = {
+                "index": index, "claim_id": remit.claim_id, "status_code": remit.status_code,
+                "paid_cents": remit.paid_cents, "source": remit.source,
+                "crossover_carrier": remitted.crossover_carrier}
+            posting, reason = self._post_or_hold(remit, loaded)
+            if posting is not None:
+                summary.update(matched=True, outcome=str(posting.outcome), events=posting.events)
+                result.postings.append(posting)
+                result.matched += 1
+                posted_cents += remit.paid_cents
+                if remitted.crossover_carrier or remit.is_crossover:
+                    result.notes.append(
+                        f"claim {remit.claim_id}: forwarded by the payer to "
+                        f"{remitted.crossover_carrier or 'the next payer'} (CLP02 "
+                        f"{remit.status_code}); expect its ERA, do not rebill")
+            else:
+                summary.update(matched=False, outcome="unapplied", reason=reason)
+                held.append((index, remitted, reason))
+                result.unmatched += 1
+                result.unapplied.append({"claim_id": remit.claim_id, "index": index,
+                                         "paid_cents": remit.paid_cents, "reason": reason})
+            summaries.append(summary)
+        remittance = RemittanceFile(
+            payer_id=advice.payer_id, payer_name=advice.payer_name,
+            trace_number=advice.trace_number, content_sha256=advice.content_sha256,
+            raw_sha256=document.raw_sha256, file_name=document.name,
+            control_number=advice.control_number,
+            interchange_control=advice.interchange_control, payment_cents=advice.payment_cents,
+            handling_code=advice.handling_code, credit_debit=advice.credit_debit,
+            payment_method=advice.payment_method, paid_on=advice.paid_on,
+            payee_id=advice.payee_id, payee_name=advice.payee_name, received_on=self.today(),
+            claims=summaries, posted_cents=posted_cents)
+        for number, adjustment in enumerate(advice.provider_adjustments, 1):
+            remittance.post_provider_adjustment(
+                adjustment, f"era:{document.raw_sha256}:{advice.control_number}:PLB{number}")
+        for index, remitted, reason in held:
+            remittance.hold_unapplied(index, remitted, reason)
+        result.posted_cents += posted_cents
+        result.unapplied_cents += remittance.unapplied_cents
+        result.provider_adjustment_cents += remittance.provider_adjustment_cents
+        return remittance
+
+    def _post_or_hold(
+        self, remit: ClaimRemit, loaded: dict[UUID, BillingAggregate],
+    ) -> tuple[PostingResult | None, str]:
+        """Post one claim, or say why it waits in suspense (having changed nothing)."""
+        if remit.status_code in INFORMATIONAL_STATUSES and remit.paid_cents == 0:
+            # Nothing was adjudicated, so there is nothing to post; the summary keeps it.
+            return None, f"CLP02 {remit.status_code}: not adjudicated by this payer"
+        try:
+            claim = self._loaded(loaded, Claim, remit.claim_id)
+        except NotFoundError:
+            return None, f"claim {remit.claim_id} is not in the ledger"
+        if remit.status_code in INFORMATIONAL_STATUSES:
+            return None, f"CLP02 {remit.status_code} carries a payment; a biller decides"
+        encounter_id = claim.encounter_id
+        before = len(claim.pending_events), self._pending_of(loaded, encounter_id)
+        try:
+            return self._post_remittance(remit, loaded), ""
+        except (UnmatchedRemitError, BillingError) as error:
+            if (len(claim.pending_events), self._pending_of(loaded, encounter_id)) != before:
+                raise
+            return None, str(error)
+
+    @staticmethod
+    def _pending_of(loaded: dict[UUID, BillingAggregate], encounter_id: str) -> int:
+        aggregate = loaded.get(Encounter.create_id(encounter_id))
+        return len(aggregate.pending_events) if aggregate is not None else 0
+
+    @command
+    def apply_unapplied(self, remittance_id: str, index: int, claim_id: str,
+                        note: str = "") -> PostingResult:
+        """A biller applies a claim held in suspense to the right claim of ours."""
+        remittance = self._remittance(remittance_id)
+        remit = remittance.unapplied_remit(index, claim_id)
+        loaded: dict[UUID, BillingAggregate] = {}
+        try:
+            posting = self._post_remittance(remit, loaded)
+        except UnmatchedRemitError as error:
+            raise RuleViolation(str(error)) from None
+        remittance.mark_applied(index, claim_id, self.today(), note)
+        self._save(*loaded.values(), remittance)
+        return posting
+
+    def _remittance(self, remittance_id: str) -> RemittanceFile:
+        try:
+            aggregate: Any = self.repository.get(UUID(remittance_id))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFoundError(f"no remittance {remittance_id}") from None
+        if not isinstance(aggregate, RemittanceFile):
+            raise NotFoundError(f"no remittance {remittance_id}")
+        return aggregate
+
+    def remittance(self, remittance_id: str) -> RemittanceFile:
+        return self._remittance(remittance_id)
+
+    def source_file(self, sha256: str) -> bytes:
+        """The raw bytes of an imported file (the evidence behind its postings)."""
+        return self._get(SourceFile, sha256).raw()
+
+    # -- 999 and 277CA ------------------------------------------------------------------------
+    @command
+    def import_acknowledgements(
+        self, document: AcknowledgementDocument, *, dry_run: bool = False,
+    ) -> AcknowledgementImport:
+        """Apply a 999's or 277CA's accept/reject verdicts to our claims, in one save."""
+        result = AcknowledgementImport(
+            file=document.name, kind=document.kind, dry_run=dry_run,
+            sets=len(document.sets), claims=len(document.claims))
+        if self._exists(AcknowledgementFile, document.kind, document.content_sha256):
+            result.status = ALREADY_POSTED
+            result.message = f"this {document.kind} was already imported"
+            return result
+        on = document.received_on or self.today()
+        loaded: dict[UUID, BillingAggregate] = {}
+        outcomes: list[dict[str, Any]] = []
+        submissions: dict[str, list[dict[str, str]]] | None = None
+        for ack in document.sets:
+            if ack.functional_id != "HC":
+                result.unchanged.append({"set": ack.transaction_control, "reason": (
+                    f"acknowledges a {ack.functional_id} group, not our claims")})
+                continue
+            submissions = submissions if submissions is not None else self._submission_index()
+            claims = self._claims_of_set(ack, submissions, loaded)
+            if not claims:
+                result.unknown.append(
+                    f"group {ack.group_control} set {ack.transaction_control or '*'}")
+                continue
+            reasons = [f"999 IK5 {ack.code}", *ack.reasons]
+            for claim, submission in claims:
+                outcomes.append(self._apply_verdict(
+                    claim, ack.verdict, "999", reasons, on, document, ack.segment, result,
+                    submission=submission))
+        for status in document.claims:
+            outcomes += self._apply_claim_status(status, document, on, loaded, result)
+        file = AcknowledgementFile(
+            kind=document.kind, content_sha256=document.content_sha256,
+            raw_sha256=document.raw_sha256, file_name=document.name, sender=document.sender,
+            interchange_control=document.interchange_control, received_on=self.today(),
+            outcomes=outcomes)
+        aggregates: list[BillingAggregate] = [*loaded.values(), file]
+        if not self._exists(SourceFile, document.raw_sha256):
+            aggregates.append(SourceFile.keep(document.raw, document.raw_sha256, document.name,
+                                              document.kind, self.today()))
+        result.events = sum(len(a.pending_events) for a in aggregates)
+        if not dry_run:
+            self._save(*aggregates)
+        return result
+
+    def _apply_claim_status(
+        self, status: ClaimAcknowledgement, document: AcknowledgementDocument, on: date,
+        loaded: dict[UUID, BillingAggregate], result: AcknowledgementImport,
+    ) -> list[dict[str, Any]]:
+        reasons = [f"277CA STC {s}" for s in status.statuses]
+        when = status.effective_on or on
+        if not status.claim_id:
+            # Batch level (2200B): only a rejection says something about every claim in it.
+            if status.verdict != "rejected":
+                return []
+            index = self._submission_index()
+            targets = [(self._loaded_by_id(loaded, UUID(s["claim"])), s)
+                       for entries in index.values() for s in entries
+                       if s["batch_id"] == status.batch_id]
+            if not targets:
+                result.unknown.append(f"batch {status.batch_id}")
+            return [self._apply_verdict(claim, "rejected", "277CA", reasons, when, document,
+                                        status.segment, result, submission=s)
+                    for claim, s in targets if claim is not None]
+        try:
+            claim = self._loaded(loaded, Claim, status.claim_id)
+        except NotFoundError:
+            result.unknown.append(status.claim_id)
+            return [{"claim_id": status.claim_id, "verdict": status.verdict,
+                     "change": "unknown claim", "statuses": list(status.statuses)}]
+        return [self._apply_verdict(
+            claim, status.verdict, "277CA", reasons, when, document, status.segment, result,
+            payer_claim_control_number=status.payer_claim_control_number)]
+
+    def _apply_verdict(
+        self, claim: Claim, verdict: str, level: str, reasons: list[str], on: date,
+        document: AcknowledgementDocument, segment: int, result: AcknowledgementImport, *,
+        submission: dict[str, str] | None = None, payer_claim_control_number: str = "",
+    ) -> dict[str, Any]:
+        source = f"ack:{document.raw_sha256}:{document.kind}:{segment}"
+        outcome: dict[str, Any] = {"claim_id": claim.claim_id, "verdict": verdict,
+                                   "level": level, "reasons": reasons}
+
+        def unchanged(why: str) -> dict[str, Any]:
+            result.unchanged.append({"claim_id": claim.claim_id, "reason": why})
+            return {**outcome, "change": why}
+
+        if submission is not None and claim.submissions and (
+                claim.submissions[-1]["transaction_control"] != submission["transaction_control"]
+                or claim.submissions[-1]["batch_id"] != submission["batch_id"]):
+            return unchanged("acknowledges an earlier submission; the claim was resent since")
+        if verdict not in ("accepted", "rejected"):
+            return unchanged(f"{verdict}: no change")
+        if claim.state not in (ClaimState.SUBMITTED, ClaimState.ACCEPTED):
+            return unchanged(f"claim is {claim.state.value}")
+        if verdict == "accepted":
+            if level == "999" and claim.state is ClaimState.ACCEPTED:
+                return unchanged("already accepted")
+            claim.accept(on, level, source, payer_claim_control_number)
+            result.accepted.append(claim.claim_id)
+        else:
+            claim.reject(on, level, reasons, source)
+            result.rejected.append(claim.claim_id)
+        return {**outcome, "change": verdict}
+
+    def _loaded_by_id(self, loaded: dict[UUID, BillingAggregate], claim_uuid: UUID) -> Claim | None:
+        if claim_uuid not in loaded:
+            try:
+                loaded[claim_uuid] = self.repository.get(claim_uuid)
+            except AggregateNotFoundError:
+                return None
+        claim = loaded[claim_uuid]
+        return claim if isinstance(claim, Claim) else None
+
+    def _submission_index(self) -> dict[str, list[dict[str, str]]]:
+        """Every 837 submission recorded, by ST02: what a 999's AK2 points back to.
+
+        Read from the stored Submitted events (one pass, topic-filtered); a read model
+        would serve a large ledger better, but the answer must be exact and current here.
+        """
+        index: dict[str, list[dict[str, str]]] = {}
+        topic = get_topic(Claim.Submitted)  # type: ignore[attr-defined]
+        position = 1
+        while True:
+            page = self.recorder.select_notifications(start=position, limit=1000,
+                                                      topics=[topic])
+            if not page:
+                return index
+            for notification in page:
+                submitted: Any = self.mapper.to_domain_event(notification)
+                index.setdefault(_control(submitted.transaction_control), []).append({
+                    "claim": str(submitted.originator_id), "batch_id": submitted.batch_id,
+                    "interchange_control": submitted.interchange_control,
+                    "transaction_control": submitted.transaction_control})
+            position = page[-1].id + 1
+
+    def _claims_of_set(
+        self, ack: SetAcknowledgement, index: dict[str, list[dict[str, str]]],
+        loaded: dict[UUID, BillingAggregate],
+    ) -> list[tuple[Claim, dict[str, str]]]:
+        if ack.transaction_control:
+            candidates = index.get(_control(ack.transaction_control), [])
+        else:
+            candidates = [s for entries in index.values() for s in entries]
+        # ST02 is unique per submission in our 837s, but another sender's may not be: when
+        # the set number names several batches, keep the one whose group control (GS06, which
+        # we number like ISA13) or batch id the 999 echoes in AK102.
+        batches = {(s["batch_id"], s["interchange_control"]) for s in candidates}
+        if len(batches) > 1 or not ack.transaction_control:
+            candidates = [s for s in candidates if _control(s["interchange_control"]) ==
+                          _control(ack.group_control) or s["batch_id"] == ack.group_control]
+        latest = {s["claim"]: s for s in candidates}   # a claim sent twice under one number
+        found = []
+        for claim_uuid, submission in latest.items():
+            claim = self._loaded_by_id(loaded, UUID(claim_uuid))
+            if claim is not None:
+                found.append((claim, submission))
+        return found
+
+
+def _control(number: str) -> str:
+    """Control numbers compare as numbers when they are ("000000101" is "101")."""
+    stripped = number.strip()
+    return str(int(stripped)) if stripped.isdigit() else stripped

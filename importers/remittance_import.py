@@ -1,0 +1,109 @@
+"""Importing 835, 999 and 277CA files: read, validate (pyx12), balance, then one command per file.
+
+Everything that can refuse a file happens before the ledger is asked to do anything: the
+tokenizer, the version check, our parser, pyx12 (whose findings `era.VALIDATION_POLICY` sorts
+into refusals and warnings) and the 835 balancing equations. The ledger command then posts the
+whole file in one save or not at all. A refused file's message names every fault found, with
+its segment number, so a biller can show it to the payer or the clearinghouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from domain.services.remittances import (
+    REFUSED,
+    AcknowledgementImport,
+    RemittanceImport,
+)
+from importers.x12.acks import KIND_277CA, KIND_999, parse_acknowledgement
+from importers.x12.era import VALIDATION_POLICY, parse_835
+from importers.x12.validate import validate
+
+# (phase, done, total): phase is "validate" (segments) or "post" (claims).
+Progress = Callable[[str, int, int], None]
+
+MAX_REASONS = 10
+
+
+def refusal_message(problems: list[str]) -> str:
+    shown = "; ".join(problems[:MAX_REASONS])
+    more = len(problems) - MAX_REASONS
+    return f"{shown}; and {more} more" if more > 0 else shown
+
+
+def _phase(progress: Progress | None, phase: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(phase, done, total)
+
+
+def import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool = False,
+               progress: Progress | None = None) -> RemittanceImport:
+    """Import one 835 file into `ledger` (a BillingLedger); never raises for a bad file."""
+    parsed = parse_835(raw, name)
+    problems = [str(p) for p in parsed.problems]
+    warnings = list(parsed.warnings)
+    if parsed.separators is not None and not parsed.version.startswith("004"):
+        report = validate(parsed.separators, parsed.segments,
+                          progress=_phase(progress, "validate"))
+        for issue in report.issues:
+            if VALIDATION_POLICY.blocks(issue):
+                problems.append(f"pyx12: {issue}")
+            else:
+                warnings.append(f"pyx12 (accepted): {issue}")
+    if problems:
+        return RemittanceImport(
+            file=name, status=REFUSED, payment_cents=parsed.payment_cents,
+            claims=parsed.claim_count, dry_run=dry_run,
+            message="refused, nothing posted: " + refusal_message(problems), notes=warnings)
+    result: RemittanceImport = ledger.import_remittance(
+        parsed.document, dry_run=dry_run, progress=_phase(progress, "post"))
+    result.notes = warnings + result.notes
+    return result
+
+
+def import_acknowledgement(
+    ledger: Any, raw: bytes, name: str, *, kind: str | None = None, dry_run: bool = False,
+    progress: Progress | None = None,
+) -> AcknowledgementImport:
+    """Import one 999 or 277CA (`kind` to insist on one) into `ledger`."""
+    parsed = parse_acknowledgement(raw, name, expect=kind)
+    problems = [str(p) for p in parsed.problems]
+    warnings = list(parsed.warnings)
+    if parsed.separators is not None and parsed.kind:
+        report = validate(parsed.separators, parsed.segments,
+                          progress=_phase(progress, "validate"))
+        for issue in report.issues:
+            if parsed.policy.blocks(issue):
+                problems.append(f"pyx12: {issue}")
+            else:
+                warnings.append(f"pyx12 (accepted): {issue}")
+    if not parsed.kind and not problems:
+        problems.append("no 999 or 277CA transaction set in the file")
+    if problems:
+        return AcknowledgementImport(
+            file=name, kind=parsed.kind or kind or "", status=REFUSED, sets=len(parsed.sets),
+            claims=len(parsed.claims), dry_run=dry_run,
+            message="refused, nothing recorded: " + refusal_message(problems))
+    result: AcknowledgementImport = ledger.import_acknowledgements(
+        parsed.document, dry_run=dry_run)
+    result.notes = warnings + result.notes
+    return result
+
+
+def import_835_file(ledger: Any, path: str | Path, **options: Any) -> RemittanceImport:
+    path = Path(path)
+    return import_835(ledger, path.read_bytes(), str(path), **options)
+
+
+def import_acknowledgement_file(ledger: Any, path: str | Path,
+                                **options: Any) -> AcknowledgementImport:
+    path = Path(path)
+    return import_acknowledgement(ledger, path.read_bytes(), str(path), **options)
+
+
+__all__ = ["KIND_277CA", "KIND_999", "import_835", "import_835_file", "import_acknowledgement",
+           "import_acknowledgement_file", "refusal_message"]

@@ -1,0 +1,173 @@
+"""pyx12's X12 validator run in-process: OK or Failure, with the segment and message of each error.
+
+pyx12's ``x12n_document`` is what its ``x12valid`` script calls; we call it on an in-memory copy
+of the file and collect its errors through its JSON visitor, so nothing is written beside the
+input. The copy is *normalized* from our tokenizer's segments: the ISA padded back to its fixed
+width (some translators trim it, and pyx12 then refuses to read the file at all), one segment
+per line with the file's own separators. pyx12 counts segments by line, so its segment numbers
+are the file's segment numbers, which our messages and the tokenizer share.
+
+Which errors refuse a file is the importer's decision (see ``importers.x12.era``): this module
+reports them all, each with its level (envelope, segment or element).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from importers.x12.segments import Segment, Separators
+
+# ISA01..ISA16 widths: the ISA is fixed-width by the standard.
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+
+ENVELOPE, SEGMENT, ELEMENT = "envelope", "segment", "element"
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One error pyx12 reported."""
+
+    segment: int        # 1-based segment number in the file (0: the file as a whole)
+    segment_id: str     # "BPR", or "ISA"/"GS"/"ST" for envelope errors
+    element: str        # "BPR16", "SVC01-02"; "" for segment and envelope errors
+    code: str           # pyx12's error code (IK3/IK4-like)
+    message: str
+    level: str          # ENVELOPE, SEGMENT or ELEMENT
+    line: int = 0       # line of the original file where the segment starts
+
+    def __str__(self) -> str:
+        where = f"segment {self.segment}" if self.segment else "file"
+        if self.line and self.line != self.segment:
+            where += f" (line {self.line})"
+        what = self.element or self.segment_id
+        return f"{where} {what}: {self.message}" if what else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """pyx12's verdict on a file."""
+
+    ok: bool
+    issues: tuple[ValidationIssue, ...]
+
+    @property
+    def status(self) -> str:
+        """What x12valid prints."""
+        return "OK" if self.ok else "Failure"
+
+
+def normalized_text(separators: Separators, segments: Sequence[Segment]) -> str:
+    """The file re-serialized one segment per line, ISA at its fixed width, no BOM."""
+    out: list[str] = []
+    term = separators.segment
+    for seg in segments:
+        elements = list(seg.elements)
+        if seg.id == "ISA" and len(elements) == 17:
+            elements = ["ISA"] + [
+                value.ljust(width)[:width] if len(value) != width else value
+                for value, width in zip(elements[1:], ISA_WIDTHS, strict=True)]
+        text = separators.element.join(elements)
+        out.append(text + term if term != "\n" else text)
+    return "\n".join(out) + "\n"
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _captured_pyx12_log() -> Iterator[_Capture]:
+    # pyx12 logs why it gave up (e.g. "does not look like an X12 data file"); keep those for
+    # the report instead of letting logging's last-resort handler print them on stderr.
+    logger = logging.getLogger("pyx12")
+    capture = _Capture()
+    propagate = logger.propagate
+    logger.addHandler(capture)
+    logger.propagate = False
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(capture)
+        logger.propagate = propagate
+
+
+def validate(
+    separators: Separators, segments: Sequence[Segment], *,
+    progress: Callable[[int, int], None] | None = None,
+) -> ValidationReport:
+    """Validate tokenized segments with pyx12 against its 5010 (or 4010) maps."""
+    import pyx12.params  # noqa: PLC0415 - loading pyx12 and its maps costs; only when validating
+    import pyx12.x12n_document  # noqa: PLC0415
+
+    text = normalized_text(separators, segments)
+    total = len(segments)
+    seen = [0]
+
+    def callback(seg: Any, src: Any, node: Any, valid: bool) -> None:
+        seen[0] = src.get_cur_line()
+        if progress is not None and (seen[0] % 500 == 0 or seen[0] == total):
+            progress(seen[0], total)
+
+    errors = io.StringIO()
+    with _captured_pyx12_log() as log:
+        try:
+            ok = pyx12.x12n_document.x12n_document(
+                param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=None,
+                fd_html=None, fd_json=errors, callback=callback)
+        except Exception as error:  # a validator crash is a finding about the file
+            at = seen[0] + 1
+            seg_id = segments[at - 1].id if 0 < at <= total else ""
+            return ValidationReport(False, (ValidationIssue(
+                at if at <= total else 0, seg_id, "", "crash",
+                f"the validator stopped here ({type(error).__name__}: {error})", ENVELOPE,
+                _line(segments, at)),))
+    issues = list(_issues(json.loads(errors.getvalue()), segments)) if errors.getvalue() else []
+    if not ok and not issues:
+        reason = "; ".join(log.messages) or "no reason given"
+        issues.append(ValidationIssue(0, "", "", "read", f"pyx12 could not read it: {reason}",
+                                      ENVELOPE))
+    return ValidationReport(bool(ok) and not issues, tuple(issues))
+
+
+def _line(segments: Sequence[Segment], number: int) -> int:
+    return segments[number - 1].line if 0 < number <= len(segments) else 0
+
+
+def _issues(doc: dict[str, Any], segments: Sequence[Segment]) -> Iterator[ValidationIssue]:
+    def envelope(node: dict[str, Any], seg_id: str) -> Iterator[ValidationIssue]:
+        number = int(node.get("cur_line") or 0)
+        for err in node.get("errors", []):
+            yield ValidationIssue(number, seg_id, "", str(err["err_cde"]), err["err_str"],
+                                  ENVELOPE, _line(segments, number))
+
+    for isa in doc.get("interchanges", []):
+        yield from envelope(isa, "ISA")
+        for gs in isa.get("groups", []):
+            yield from envelope(gs, "GS")
+            for st in gs.get("transactions", []):
+                yield from envelope(st, "ST")
+                for seg in st.get("segments", []):
+                    number = int(seg.get("cur_line") or 0)
+                    seg_id = str(seg.get("seg_id") or "")
+                    for err in seg.get("errors", []):
+                        yield ValidationIssue(number, seg_id, "", str(err["err_cde"]),
+                                              err["err_str"], SEGMENT, _line(segments, number))
+                    for ele in seg.get("elements", []):
+                        name = f"{seg_id}{int(ele['ele_pos']):02d}"
+                        if ele.get("subele_pos"):
+                            name += f"-{int(ele['subele_pos']):02d}"
+                        for err in ele.get("errors", []):
+                            yield ValidationIssue(number, seg_id, name, str(err["err_cde"]),
+                                                  err["err_str"], ELEMENT,
+                                                  _line(segments, number))
