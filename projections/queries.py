@@ -1,0 +1,412 @@
+"""BillingQueries: the read API the CLI and the TUI use, answered from the read models.
+
+Every answer is plain dicts and lists (JSON-ready: ints in cents, `date`/`datetime`
+objects for dates). Balances "as of D" sum the postings whose business date is on or
+before D; "known at K" also drops postings recorded after K (DOMAIN.md §9 I6).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from domain.errors import NotFoundError
+from domain.ledger import AGENCY, PATIENT
+from projections import aging as aging_rules
+from projections.catchup import Projector, compare, scratch_store
+from projections.rows import utc_iso
+from projections.schema import TABLE
+from projections.store import (
+    PostgresProjectionStore,
+    ProjectionStore,
+    SQLiteProjectionStore,
+    decode_row,
+)
+
+RESERVED = (PATIENT, AGENCY)
+
+
+def to_date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def to_datetime(text: str | None) -> datetime | None:
+    return None if not text else datetime.fromisoformat(text)
+
+
+def when(as_of: date | None, known_at: datetime | None, alias: str = "",
+         date_column: str = "effective_on") -> tuple[str, list[Any]]:
+    """SQL conditions (each starting with AND) for an as-of date and a known-at instant."""
+    sql, params = "", []
+    if as_of is not None:
+        sql += f" AND {alias}{date_column} <= ?"
+        params.append(as_of.isoformat())
+    if known_at is not None:
+        sql += f" AND {alias}recorded_at <= ?"
+        params.append(known_at_text(known_at))
+    return sql, params
+
+
+def known_at_text(known_at: datetime) -> str:
+    if known_at.tzinfo is None:
+        known_at = known_at.astimezone()  # a naive instant is local time, as typed
+    return utc_iso(known_at.astimezone(UTC))
+
+
+def split(line_parties: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """Balance figures from (line, party, cents) rows."""
+    by_party: dict[str, int] = {}
+    credit = 0
+    for _, party, cents in line_parties:
+        by_party[party] = by_party.get(party, 0) + cents
+        credit -= min(cents, 0)
+    patient, agency = by_party.get(PATIENT, 0), by_party.get(AGENCY, 0)
+    balance = sum(by_party.values())
+    return {"balance_cents": balance, "insurance_cents": balance - patient - agency,
+            "patient_cents": patient, "agency_cents": agency, "credit_cents": credit,
+            "by_party": {p: c for p, c in by_party.items() if c}}
+
+
+class BillingQueries:
+    """Read models of one ledger, kept caught up with its events."""
+
+    def __init__(self, store: ProjectionStore, recorder: Any, mapper: Any,
+                 name: str = "claimdesk") -> None:
+        self.store = store
+        self.recorder = recorder
+        self.mapper = mapper
+        self.name = name
+        self.store.setup(name)
+        self.projector = Projector(store, recorder, mapper, name)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_ledger(cls, ledger: Any) -> BillingQueries:
+        """Read models beside the ledger's events (its `store`, else its env), caught up."""
+        queries = cls(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)
+        queries.catch_up()
+        return queries
+
+    # -- keeping up ------------------------------------------------------------------------------
+    def catch_up(self) -> int:
+        with self._lock:
+            return self.projector.catch_up()
+
+    def rebuild(self) -> int:
+        """Drop every read model and rebuild it from the events; returns events processed."""
+        with self._lock:
+            return self.projector.rebuild()
+
+    def position(self) -> int:
+        return self.store.position(self.name)
+
+    def verify(self) -> dict[str, Any]:
+        """Rebuild every read model from the events alone in a scratch store; compare rows."""
+        self.catch_up()
+        with scratch_store(self.store) as scratch:
+            scratch.setup(self.name)
+            rebuilt = Projector(scratch, self.recorder, self.mapper, self.name)
+            while True:
+                target = self.position()
+                rebuilt.catch_up(stop=target)
+                with self.store.snapshot():
+                    if self.position() != target:
+                        continue  # another process moved on meanwhile: follow it
+                    result = compare(self.store, scratch)
+                    result["position"] = target
+                    return result
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- small helpers ---------------------------------------------------------------------------
+    def _rows(self, table: str, where: str, params: list[Any] | tuple[Any, ...],
+              order: str = "") -> list[dict[str, Any]]:
+        spec = TABLE[table]
+        sql = f"SELECT {', '.join(spec.column_names)} FROM rm_{table} WHERE {where}"
+        if order:
+            sql += f" ORDER BY {order}"
+        return [decode_row(spec, r) for r in self.store.fetchall(sql, params)]
+
+    def _names(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+        payers = dict(self.store.fetchall("SELECT payer_id, name FROM rm_payers"))
+        plans = {(p, q): n for p, q, n in self.store.fetchall(
+            "SELECT payer_id, plan_id, name FROM rm_payer_plans")}
+        return payers, plans
+
+    def _line_parties(self, column: str, values: list[str], as_of: date | None,
+                      known_at: datetime | None) -> list[tuple[str, str, str, int]]:
+        """(key, line, party, cents) for the postings whose `column` is one of `values`."""
+        out: list[tuple[str, str, str, int]] = []
+        extra, params = when(as_of, known_at)
+        for i in range(0, len(values), 500):
+            chunk = values[i:i + 500]
+            marks = ", ".join("?" * len(chunk))
+            out += [(k, line, party, int(cents)) for k, line, party, cents in
+                    self.store.fetchall(
+                        f"SELECT {column}, line_id, party, SUM(bucket_delta) FROM rm_postings "
+                        f"WHERE {column} IN ({marks}){extra} GROUP BY {column}, line_id, party",
+                        [*chunk, *params])]
+        return out
+
+    # -- accounts --------------------------------------------------------------------------------
+    def accounts(self, search: str = "", limit: int | None = None,
+                 offset: int = 0) -> list[dict[str, Any]]:
+        """Accounts by name with their balances; `search` matches number or name."""
+        where, params = "1 = 1", []
+        if search.strip():
+            needle = search.strip().lower()
+            where = "(LOWER(account_no) LIKE ? OR LOWER(name) LIKE ?)"
+            params = [f"{needle}%", f"%{needle}%"]
+        sql = (f"SELECT account_no, name, birth_date, guarantor_account_no FROM rm_accounts "
+               f"WHERE {where} ORDER BY name, account_no")
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        elif offset:
+            sql += " LIMIT -1 OFFSET ?" if self.store.dialect == "sqlite" else " OFFSET ?"
+            params.append(offset)
+        found = self.store.fetchall(sql, params)
+        per_account: dict[str, list[tuple[str, str, int]]] = {r[0]: [] for r in found}
+        for account_no, line, party, cents in self._line_parties(
+                "account_no", list(per_account), None, None):
+            per_account[account_no].append((line, party, cents))
+        out = []
+        for account_no, name, birth_date, guarantor in found:
+            figures = split(per_account[account_no])
+            figures.pop("by_party")
+            out.append({"account_no": account_no, "name": name,
+                        "birth_date": to_date(birth_date), "guarantor_account_no": guarantor,
+                        **figures})
+        return out
+
+    def _account_row(self, account_no: str) -> dict[str, Any]:
+        rows = self._rows("accounts", "account_no = ?", [account_no])
+        if not rows:
+            raise NotFoundError(f"no account {account_no}")
+        return rows[0]
+
+    def account(self, account_no: str, as_of: date | None = None,
+                known_at: datetime | None = None) -> dict[str, Any]:
+        """One account: demographics, coverage, balances and their split, visits, claims."""
+        acct = self._account_row(account_no)
+        payers, plans = self._names()
+        line_parties = [(line, party, cents) for _, line, party, cents in
+                        self._line_parties("account_no", [account_no], as_of, known_at)]
+        figures = split(line_parties)
+        per_line: dict[str, dict[str, int]] = {}
+        for line, party, cents in line_parties:
+            if cents:
+                per_line.setdefault(line, {})[party] = cents
+        dated, params = when(as_of, known_at, date_column="service_date")
+        encounters = self._rows("encounters", "account_no = ?" + dated, [account_no, *params],
+                                "service_date, position")
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for line in self._rows("lines", "account_no = ?" + dated, [account_no, *params],
+                               "position"):
+            split_ = per_line.get(line["line_id"], {})
+            lines.setdefault(line["encounter_id"], []).append({
+                "line_id": line["line_id"], "code": line["code"],
+                "modifiers": line["modifiers"], "units_milli": line["units_milli"],
+                "units": _units(line["units_milli"]), "description": line["description"],
+                "service_date": to_date(line["service_date"]),
+                "charge_cents": line["charge_cents"], "reversed": bool(line["reversed"]),
+                "claims": line["claims"], "balance_cents": sum(split_.values()),
+                "by_party": split_})
+        order = [acct["policies"][p] for p in acct["coverage_order"] if p in acct["policies"]]
+        dated, params = when(as_of, known_at, date_column="created_on")
+        claims = self._rows("claims", "account_no = ?" + dated, [account_no, *params],
+                            "position")
+        dated, params = when(as_of, known_at, date_column="issued_on")
+        statements = self._rows("statements", "account_no = ?" + dated,
+                                [account_no, *params], "issued_on, statement_id")
+        plan = self._latest("payment_plans", account_no, "starts_on", as_of)
+        referral = self._latest("referrals", account_no, "referred_on", as_of)
+        at_agency = 0
+        if referral is not None and referral["status"] == "placed":
+            at_agency = (referral["referred_cents"] - referral["recovered_cents"]
+                         - referral["recalled_cents"])
+        return {
+            "account_no": acct["account_no"], "name": acct["name"],
+            "last_name": acct["last_name"], "first_name": acct["first_name"],
+            "middle_name": acct["middle_name"], "birth_date": to_date(acct["birth_date"]),
+            "sex": acct["sex"], "address": acct["address"], "phone": acct["phone"],
+            "guarantor_account_no": acct["guarantor_account_no"],
+            "guarantor_relationship": acct["guarantor_relationship"],
+            "dependents": acct["dependents"],
+            "coverage": [_policy(p, payers, plans, acct["eligibility"].get(p["policy_id"]))
+                         for p in order],
+            **{k: figures[k] for k in ("balance_cents", "insurance_cents", "patient_cents",
+                                       "agency_cents", "credit_cents")},
+            "at_agency_cents": at_agency,
+            "by_party": _ordered_parties(figures["by_party"], order),
+            "as_of": as_of, "known_at": known_at,
+            "encounters": [_encounter(e, lines.get(e["encounter_id"], [])) for e in encounters],
+            "claims": [_claim_summary(c, payers) for c in claims],
+            "statements": [{"statement_id": s["statement_id"],
+                            "issued_on": to_date(s["issued_on"]),
+                            "dunning_level": s["dunning_level"],
+                            "balance_cents": s["balance_cents"],
+                            "due_on": to_date(s["due_on"])} for s in statements],
+            "payment_plan": _dated(plan),
+            "referral": _dated(referral),
+        }
+
+    def _latest(self, table: str, account_no: str, date_column: str,
+                as_of: date | None) -> dict[str, Any] | None:
+        dated, params = when(as_of, None, date_column=date_column)
+        rows = self._rows(table, "account_no = ?" + dated, [account_no, *params], "position")
+        return rows[-1] if rows else None
+
+    def account_history(self, account_no: str, as_of: date | None = None,
+                        known_at: datetime | None = None) -> list[dict[str, Any]]:
+        """Every event of the account, its visits and its claims, with a running balance."""
+        self._account_row(account_no)
+        extra, params = when(as_of, known_at)
+        running = 0
+        out = []
+        for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
+             encounter_id, line_id, claim_id, details) in self.store.fetchall(
+                "SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
+                "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
+                f"WHERE account_no = ?{extra} ORDER BY position", [account_no, *params]):
+            running += amount
+            out.append({
+                "position": position, "type": event_type, "aggregate": aggregate,
+                "effective_date": to_date(effective_on),
+                "recorded_at": to_datetime(recorded_at), "actor": actor,
+                "amount_cents": amount, "balance_cents": running,
+                "encounter_id": encounter_id, "line_id": line_id, "claim_id": claim_id,
+                "details": json.loads(details) if details else {},
+            })
+        return out
+
+    # -- A/R aging ---------------------------------------------------------------------------------
+    def line_balances(self, as_of: date | None = None, known_at: datetime | None = None,
+                      basis: str = "dos") -> list[aging_rules.LineBalance]:
+        """Every non-zero line-party balance as of a date, with its aging basis date."""
+        extra, params = when(as_of, known_at, alias="p.")
+        rows = self.store.fetchall(
+            "SELECT p.line_id, p.party, MAX(p.plan_id), SUM(p.bucket_delta), l.service_date "
+            "FROM rm_postings p JOIN rm_lines l ON l.line_id = p.line_id "
+            f"WHERE 1 = 1{extra} GROUP BY p.line_id, p.party, l.service_date "
+            "HAVING SUM(p.bucket_delta) <> 0", params)
+        basis_dates = self._basis_dates(basis, as_of, known_at)
+        return [aging_rules.LineBalance(line, party, plan or "",
+                                        basis_dates.get(line) or date.fromisoformat(dos),
+                                        int(cents))
+                for line, party, plan, cents, dos in rows]
+
+    def _basis_dates(self, basis: str, as_of: date | None,
+                     known_at: datetime | None) -> dict[str, date]:
+        if basis == "dos":
+            return {}
+        if basis == "billed":
+            extra, params = when(as_of, known_at, alias="e.")
+            rows = self.store.fetchall(
+                "SELECT cl.line_id, MIN(e.effective_on) FROM rm_claim_lines cl "
+                "JOIN rm_events e ON e.claim_id = cl.claim_id AND e.event_type = 'Submitted' "
+                f"WHERE 1 = 1{extra} GROUP BY cl.line_id", params)
+        elif basis == "statement":
+            extra, params = when(as_of, known_at, date_column="issued_on")
+            rows = self.store.fetchall(
+                "SELECT line_id, MIN(issued_on) FROM rm_statement_lines "
+                f"WHERE 1 = 1{extra} GROUP BY line_id", params)
+        else:
+            raise ValueError(f"basis must be one of {', '.join(aging_rules.BASES)}")
+        return {line: date.fromisoformat(on) for line, on in rows if on}
+
+    def aging(self, as_of: date, known_at: datetime | None = None, basis: str = "dos",
+              by: str | None = None) -> dict[str, Any]:
+        """A/R aging (DOMAIN.md §7); see `projections.aging` for the rules."""
+        if basis not in aging_rules.BASES:
+            raise ValueError(f"basis must be one of {', '.join(aging_rules.BASES)}")
+        return aging_rules.aging_report(self.line_balances(as_of, known_at, basis), as_of,
+                                        basis, by)
+
+
+def _units(milli: int) -> str:
+    whole, frac = divmod(milli, 1000)
+    return str(whole) if not frac else f"{whole}.{frac:03d}".rstrip("0")
+
+
+def _policy(p: dict[str, Any], payers: dict[str, str], plans: dict[tuple[str, str], str],
+            eligibility: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "policy_id": p["policy_id"], "payer_id": p["payer_id"],
+        "payer_name": payers.get(p["payer_id"], ""), "plan_id": p["plan_id"],
+        "plan_name": plans.get((p["payer_id"], p["plan_id"]), ""),
+        "member_id": p["member_id"], "group_number": p["group_number"],
+        "relationship": p["relationship"], "effective_on": to_date(p["effective_on"]),
+        "terminates_on": to_date(p["terminates_on"]),
+        "terminated_on": to_date(p["terminated_on"]), "eligibility": eligibility,
+    }
+
+
+def _ordered_parties(by_party: dict[str, int], policies: list[dict[str, Any]]) -> dict[str, int]:
+    """Payers in coverage order, then any other payer, then the patient, then the agency."""
+    order = [p["payer_id"] for p in policies]
+    rank = {party: i for i, party in enumerate(order)}
+    payers = sorted((p for p in by_party if p not in RESERVED),
+                    key=lambda p: (rank.get(p, len(order)), p))
+    return {p: by_party[p] for p in [*payers, *RESERVED] if p in by_party}
+
+
+def _encounter(e: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "encounter_id": e["encounter_id"], "service_date": to_date(e["service_date"]),
+        "place_of_service": e["place_of_service"], "billing_npi": e["billing_npi"],
+        "rendering_npi": e["rendering_npi"], "diagnoses": e["diagnoses"],
+        "coverage": [{"order": c["order"], "payer_id": c["payer_id"], "plan_id": c["plan_id"]}
+                     for c in e["coverage"]],
+        "self_pay": bool(e["self_pay"]),
+        "balance_cents": sum(line["balance_cents"] for line in lines), "lines": lines,
+    }
+
+
+def _claim_summary(c: dict[str, Any], payers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "claim_id": c["claim_id"], "encounter_id": c["encounter_id"],
+        "payer_id": c["payer_id"], "payer_name": payers.get(c["payer_id"], ""),
+        "plan_id": c["plan_id"], "coverage_order": c["coverage_order"], "state": c["state"],
+        "frequency": c["frequency"], "service_date": to_date(c["service_date"]),
+        "charge_cents": c["charge_cents"], "paid_cents": c["paid_cents"],
+        "outcome": c["outcome"] or None,
+        "first_submitted_on": to_date(c["first_submitted_on"]),
+        "payer_claim_control_number": c["payer_claim_control_number"],
+        "open_denials": sum(len(v) for v in c["open_denials"].values()),
+    }
+
+
+def _dated(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A plan or referral row with its ISO dates as dates, minus bookkeeping columns."""
+    if row is None:
+        return None
+    return {k: (to_date(v) if k.endswith("_on") and isinstance(v, str) else v)
+            for k, v in row.items() if k not in ("position", "account_no")}
+
+
+def store_for(ledger: Any) -> ProjectionStore:
+    """The read-model store beside a ledger's events."""
+    where = getattr(ledger, "store", None)
+    if where is not None:
+        if where.is_postgres:
+            return PostgresProjectionStore(where.url)
+        return SQLiteProjectionStore(where.sqlite_path)
+    env = ledger.env
+    module = str(env.get("PERSISTENCE_MODULE") or "")
+    if "postgres" in module:
+        user = quote(env.get("POSTGRES_USER") or "", safe="")
+        password = quote(env.get("POSTGRES_PASSWORD") or "", safe="")
+        auth = f"{user}:{password}@" if user else ""
+        return PostgresProjectionStore(
+            f"postgresql://{auth}{env.get('POSTGRES_HOST') or '127.0.0.1'}:"
+            f"{env.get('POSTGRES_PORT') or 5432}/{env.get('POSTGRES_DBNAME')}")
+    path = str(env.get("SQLITE_DBNAME") or "")
+    if "sqlite" in module and path and ":memory:" not in path and "mode=memory" not in path:
+        return SQLiteProjectionStore(path)
+    # An in-memory ledger (tests): the read models live in memory too.
+    return SQLiteProjectionStore(":memory:")

@@ -1,0 +1,100 @@
+"""Rows the fold works on: in memory, optionally read through from a store on a miss."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from projections.rows import Key, Row
+from projections.schema import TABLE
+
+Loader = Callable[[str, Key], Row | None]
+
+
+def key_of(table: str, row: Row) -> Key:
+    cols = TABLE[table].key
+    return row[cols[0]] if len(cols) == 1 else tuple(row[c] for c in cols)
+
+
+class RowCache:
+    """A RowState: dimension rows by key plus the append-only rows of the current page.
+
+    With a `loader`, a row not in memory is fetched from the store (and a miss is
+    remembered), so a catch-up holds only what it touched; `flushed()` forgets the
+    page's new rows once they are written and drops everything past `max_rows`.
+    """
+
+    def __init__(self, loader: Loader | None = None, max_rows: int = 200_000) -> None:
+        self.loader = loader
+        self.max_rows = max_rows
+        self.rows: dict[str, dict[Key, Row | None]] = {}
+        self.dirty: dict[str, set[Key]] = {}
+        self.appended: dict[str, list[Row]] = {}
+        self.size = 0
+
+    def get(self, table: str, key: Key) -> Row | None:
+        rows = self.rows.get(table)
+        if rows is None:
+            rows = self.rows[table] = {}
+        try:
+            return rows[key]
+        except KeyError:
+            pass
+        row = self.loader(table, key) if self.loader is not None else None
+        rows[key] = row
+        self.size += 1
+        return row
+
+    def put(self, table: str, key: Key, row: Row) -> None:
+        rows = self.rows.get(table)
+        if rows is None:
+            rows = self.rows[table] = {}
+        if key not in rows:
+            self.size += 1
+        rows[key] = row
+        dirty = self.dirty.get(table)
+        if dirty is None:
+            dirty = self.dirty[table] = set()
+        dirty.add(key)
+
+    def append(self, table: str, row: Row) -> None:
+        rows = self.appended.get(table)
+        if rows is None:
+            rows = self.appended[table] = []
+        rows.append(row)
+
+    def changes(self) -> Iterable[tuple[str, list[Row]]]:
+        """Per table, the rows to write: new append-only rows, then changed dimension rows."""
+        for table, rows in self.appended.items():
+            if rows:
+                yield table, rows
+        for table, keys in self.dirty.items():
+            if keys:
+                rows_by_key = self.rows[table]
+                yield table, [r for k in sorted(keys, key=str) if (r := rows_by_key[k])]
+
+    def flushed(self) -> None:
+        self.appended = {}
+        self.dirty = {}
+        if self.size > self.max_rows:
+            self.clear()
+
+    def clear(self) -> None:
+        self.rows, self.dirty, self.appended, self.size = {}, {}, {}, 0
+
+
+class MemoryState(RowCache):
+    """Every row in memory: the pure fold's state for tests and scratch comparisons."""
+
+    def __init__(self) -> None:
+        super().__init__(loader=None, max_rows=1 << 62)
+        self.kept: dict[str, dict[Key, Row]] = {}
+
+    def append(self, table: str, row: Row) -> None:
+        self.kept.setdefault(table, {}).setdefault(key_of(table, row), row)
+
+    def table(self, name: str) -> list[Row]:
+        """A table's rows sorted by key, as the store would hold them."""
+        rows: dict[Key, Any] = dict(self.kept.get(name, {}))
+        rows.update({k: r for k, r in self.rows.get(name, {}).items() if r is not None})
+        return [rows[k] for k in sorted(rows, key=lambda k: k if isinstance(k, tuple) else (k,))]

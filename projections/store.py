@@ -1,0 +1,328 @@
+"""Where the read models live: SQLite (beside the event table) or PostgreSQL, one SQL dialect.
+
+A store writes a page of folded rows and the new tracking position in ONE transaction,
+after checking that the position it started from is still the stored one: two processes
+catching up at once cannot both apply the same page. Readers see either the rows before
+a page or the rows after it, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from projections.rows import Key, Row
+from projections.schema import (
+    PREFIX,
+    SCHEMA_VERSION,
+    TABLE,
+    TABLES,
+    Table,
+    create_statements,
+    index_statements,
+    table_names,
+)
+from projections.state import RowCache
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class ProjectionStore(ABC):
+    """The SQL both engines share; subclasses supply the connection and transactions."""
+
+    dialect = "sql"
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._sql_cache: dict[tuple[str, str], str] = {}
+
+    # -- engine specifics ---------------------------------------------------------------------
+    @abstractmethod
+    def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    @abstractmethod
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; it holds the store's write lock until it ends."""
+
+    @abstractmethod
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every query inside sees the same committed state."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def _lock_position_sql(self) -> str:
+        return f"SELECT position FROM {PREFIX}tracking WHERE name = ?"
+
+    def _schema_lock(self) -> None:
+        """Serialise schema changes between processes (PostgreSQL needs it, SQLite has it)."""
+        return
+
+    # -- plain SQL ---------------------------------------------------------------------------
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return list(self._cursor_execute(sql, params).fetchall())
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self.lock:
+            row = self._cursor_execute(sql, params).fetchone()
+            return None if row is None else tuple(row)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.lock:
+            self._cursor_execute(sql, params)
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # -- schema ------------------------------------------------------------------------------
+    def setup(self, name: str) -> None:
+        """Create missing tables; rebuild from scratch when the schema version changed."""
+        with self.lock, self.transaction():
+            self._schema_lock()
+            for statement in create_statements():
+                self._cursor_execute(statement)
+            version = self.scalar(f"SELECT value FROM {PREFIX}meta WHERE key = ?",
+                                  ("schema_version",))
+            if version not in (None, SCHEMA_VERSION):
+                self._drop_all()
+                for statement in create_statements():
+                    self._cursor_execute(statement)
+            self._cursor_execute(
+                f"INSERT INTO {PREFIX}meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value", ("schema_version", SCHEMA_VERSION))
+            self._cursor_execute(
+                f"INSERT INTO {PREFIX}tracking (name, position) VALUES (?, 0) "
+                "ON CONFLICT (name) DO NOTHING", (name,))
+
+    def reset(self, name: str) -> None:
+        """Drop every read model and recreate empty tables, secondary indexes left out."""
+        with self.lock, self.transaction():
+            self._schema_lock()
+            self._drop_all()
+            for statement in create_statements(indexes=False):
+                self._cursor_execute(statement)
+            self._cursor_execute(f"INSERT INTO {PREFIX}meta (key, value) VALUES (?, ?)",
+                                 ("schema_version", SCHEMA_VERSION))
+            self._cursor_execute(
+                f"INSERT INTO {PREFIX}tracking (name, position) VALUES (?, 0)", (name,))
+
+    def create_indexes(self) -> None:
+        with self.lock, self.transaction():
+            for statement in index_statements():
+                self._cursor_execute(statement)
+
+    def _drop_all(self) -> None:
+        for name in table_names():
+            self._cursor_execute(f"DROP TABLE IF EXISTS {name}")
+
+    # -- tracking and rows -------------------------------------------------------------------
+    def position(self, name: str) -> int:
+        value = self.scalar(f"SELECT position FROM {PREFIX}tracking WHERE name = ?", (name,))
+        return int(value or 0)
+
+    def load_row(self, table: str, key: Key) -> Row | None:
+        spec = TABLE[table]
+        keys = key if isinstance(key, tuple) else (key,)
+        where = " AND ".join(f"{c} = ?" for c in spec.key)
+        found = self.fetchone(
+            f"SELECT {', '.join(spec.column_names)} FROM {PREFIX}{table} WHERE {where}", keys)
+        return None if found is None else decode_row(spec, found)
+
+    def write(self, cache: RowCache, name: str, expected: int, position: int) -> bool:
+        """Write the cache's changes and the new position, if nobody moved it meanwhile."""
+        try:
+            with self.lock, self.transaction():
+                current = self.fetchone(self._lock_position_sql(), (name,))
+                if current is None or int(current[0]) != expected:
+                    raise _Moved
+                for table, rows in cache.changes():
+                    spec = TABLE[table]
+                    self._executemany(self._insert_sql(spec),
+                                      [encode_row(spec, r) for r in rows])
+                self._cursor_execute(
+                    f"UPDATE {PREFIX}tracking SET position = ? WHERE name = ?", (position, name))
+        except _Moved:
+            return False
+        return True
+
+    def _insert_sql(self, spec: Table) -> str:
+        cached = self._sql_cache.get((spec.name, spec.mode))
+        if cached is not None:
+            return cached
+        cols = spec.column_names
+        sql = (f"INSERT INTO {PREFIX}{spec.name} ({', '.join(cols)}) "
+               f"VALUES ({', '.join('?' * len(cols))})")
+        if spec.mode == "set":
+            sql += f" ON CONFLICT ({', '.join(spec.key)}) DO NOTHING"
+        elif spec.mode == "dim":
+            updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in spec.key)
+            sql += f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}"
+        self._sql_cache[(spec.name, spec.mode)] = sql
+        return sql
+
+    def count(self, table: str) -> int:
+        return int(self.scalar(f"SELECT COUNT(*) FROM {PREFIX}{table}") or 0)
+
+    def iter_rows(self, table: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """Every row of a table in key order (the engine's order), in batches."""
+        spec = TABLE[table]
+        order = ", ".join(spec.key)
+        sql = f"SELECT {', '.join(spec.column_names)} FROM {PREFIX}{table} ORDER BY {order}"
+        with self.lock:
+            cursor = self._cursor_execute(sql)
+            while True:
+                rows = cursor.fetchmany(batch)
+                if not rows:
+                    return
+                yield from (tuple(r) for r in rows)
+
+
+class _Moved(Exception):
+    """Another process wrote a page first; the caller starts again from the new position."""
+
+
+def encode_row(spec: Table, row: Row) -> tuple[Any, ...]:
+    json_cols = spec.json_columns
+    return tuple(_dumps(row[c]) if c in json_cols else row[c] for c in spec.column_names)
+
+
+def decode_row(spec: Table, values: Sequence[Any]) -> Row:
+    json_cols = spec.json_columns
+    return {c: (json.loads(v) if c in json_cols and v is not None else v)
+            for c, v in zip(spec.column_names, values, strict=True)}
+
+
+class SQLiteProjectionStore(ProjectionStore):
+    """Read models in a SQLite file (normally the event store's own file), WAL mode."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        import sqlite3  # noqa: PLC0415 - only this adapter touches the sqlite3 module
+
+        import sqlite_utils  # noqa: PLC0415
+
+        super().__init__()
+        self.path = str(path)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        # WAL + NORMAL is crash-safe; a read model lost to a power cut is rebuilt anyway.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")
+        self.conn = conn
+
+    def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, tuple(params))
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock:
+            if self.conn.in_transaction:  # nested: the outer transaction decides
+                yield
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                # A deferred transaction takes its snapshot at the first read.
+                self.conn.execute(f"SELECT COUNT(*) FROM {PREFIX}tracking").fetchone()
+                yield
+            finally:
+                self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresProjectionStore(ProjectionStore):
+    """Read models as rm_ tables in the event store's PostgreSQL database."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, schema: str | None = None) -> None:
+        import psycopg  # noqa: PLC0415 - optional until a PostgreSQL ledger is used
+
+        super().__init__()
+        self.url = url
+        options = {} if schema is None else {"options": f"-c search_path={schema}"}
+        self.conn = psycopg.connect(url, autocommit=True, **options)
+        self.schema = schema
+        self._sql: dict[str, str] = {}
+
+    def _convert(self, sql: str) -> str:
+        converted = self._sql.get(sql)
+        if converted is None:
+            converted = self._sql[sql] = sql.replace("?", "%s")
+        return converted
+
+    def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(self._convert(sql), tuple(params))  # type: ignore[arg-type]
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(self._convert(sql), rows)  # type: ignore[arg-type]
+
+    def _lock_position_sql(self) -> str:
+        return super()._lock_position_sql() + " FOR UPDATE"
+
+    def _schema_lock(self) -> None:
+        self.conn.execute("SELECT pg_advisory_xact_lock(727274)")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock, self.conn.transaction():
+            yield
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self.lock, self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+
+    def iter_rows(self, table: str, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        # A server-side cursor: a million postings must not land in memory at once.
+        spec = TABLE[table]
+        sql = (f"SELECT {', '.join(spec.column_names)} FROM {PREFIX}{table} "
+               f"ORDER BY {', '.join(spec.key)}")
+        with self.lock, self.conn.transaction(), self.conn.cursor(
+                name=f"rows_{table}_{id(self):x}") as cursor:
+            cursor.execute(sql)  # type: ignore[arg-type]
+            while rows := cursor.fetchmany(batch):
+                yield from (tuple(r) for r in rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+__all__ = ["TABLES", "PostgresProjectionStore", "ProjectionStore", "SQLiteProjectionStore"]

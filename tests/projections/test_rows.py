@@ -1,0 +1,139 @@
+"""The pure fold: given these events, these rows (no database involved)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.application import BillingLedger
+from projections.catchup import fact_of
+from projections.rows import Fold
+from projections.state import MemoryState
+from tests.builders import (
+    PRIMARY,
+    PRIMARY_PLAN,
+    Practice,
+    open_visit,
+    register_patient,
+    submitted_claim,
+    worked_example_remit,
+)
+
+STAMP = "2025-03-10T00:00:00.000000+00:00"   # the frozen clock of the `ledger` fixture
+
+
+def fold_all(ledger: BillingLedger, start: int = 0) -> MemoryState:
+    state = MemoryState()
+    fold = Fold(state)
+    for notification in ledger.iter_notifications(start=start + 1):
+        fold.apply(fact_of(notification, ledger.mapper))
+    return state
+
+
+def test_a_remittance_becomes_one_posting_row_per_party_and_bucket_move(
+        ledger: BillingLedger, practice: Practice) -> None:
+    account = register_patient(ledger)
+    visit = open_visit(ledger, account)
+    claim_id = submitted_claim(ledger, visit.encounter_id)
+    before = ledger.events_count()
+    ledger.post_remittance(worked_example_remit(claim_id))
+    l1, l2 = visit.line_ids
+    enc = visit.encounter_id
+
+    rows = [r for r in fold_all(ledger).table("postings") if r["position"] > before]
+
+    def row(position: int, seq: int, event: str, line: str, party: str, category: str,
+            amount: int, bucket: int, balance: int, entry: int, **extra: str) -> dict:
+        base = {
+            "position": before + position, "seq": seq, "recorded_at": STAMP,
+            "effective_on": "2025-02-01", "actor": "biller", "event_type": event,
+            "encounter_id": enc, "account_no": account, "guarantor_account_no": account,
+            "line_id": line, "claim_id": claim_id if party == PRIMARY else "",
+            "plan_id": PRIMARY_PLAN if party == PRIMARY else "", "party": party,
+            "category": category, "amount_cents": amount, "bucket_delta": bucket,
+            "balance_delta": balance, "kind": "", "adjustment_group": "", "carc": "",
+            "rarcs": "", "reason": "", "source": f"era:test:{claim_id}:PAYERCLM0001:1:SVC1",
+            "entry_id": f"{enc}.{entry}", "reverses_entry_id": ""}
+        return {**base, **extra}
+
+    svc2 = f"era:test:{claim_id}:PAYERCLM0001:1:SVC2"
+    assert rows == [
+        row(2, 0, "PaymentPosted", l1, PRIMARY, "payment", 8_000, -8_000, -8_000, 1,
+            reason="ERA"),
+        row(3, 0, "AdjustmentPosted", l1, PRIMARY, "adjustment", 5_000, -5_000, -5_000, 2,
+            kind="contractual", adjustment_group="CO", carc="45", reason="CO-45"),
+        row(4, 0, "ResponsibilityTransferred", l1, PRIMARY, "transfer", 2_000, -2_000, 0, 3,
+            reason="PR-2"),
+        row(4, 1, "ResponsibilityTransferred", l1, "PATIENT", "transfer", 2_000, 2_000, 0, 3,
+            reason="PR-2"),
+        row(5, 0, "AdjustmentPosted", l2, PRIMARY, "adjustment", 2_000, -2_000, -2_000, 4,
+            kind="contractual", adjustment_group="CO", carc="45", reason="CO-45", source=svc2),
+        row(6, 0, "ResponsibilityTransferred", l2, PRIMARY, "transfer", 3_000, -3_000, 0, 5,
+            reason="PR-1", source=svc2),
+        row(6, 1, "ResponsibilityTransferred", l2, "PATIENT", "transfer", 3_000, 3_000, 0, 5,
+            reason="PR-1", source=svc2),
+    ]
+
+
+def test_a_claim_row_follows_the_claim_through_submission_and_adjudication(
+        ledger: BillingLedger, practice: Practice) -> None:
+    account = register_patient(ledger)
+    visit = open_visit(ledger, account)
+    claim_id = submitted_claim(ledger, visit.encounter_id)
+    ledger.post_remittance(worked_example_remit(claim_id))
+
+    (claim,) = fold_all(ledger).table("claims")
+
+    assert claim == {
+        "claim_id": claim_id, "encounter_id": visit.encounter_id, "account_no": account,
+        "payer_id": PRIMARY, "plan_id": PRIMARY_PLAN, "policy_id": f"{account}-1",
+        "coverage_order": "P", "line_ids": list(visit.line_ids), "charge_cents": 20_000,
+        "billing_npi": practice.billing_npi, "service_date": "2025-01-10",
+        "created_on": "2025-03-10", "state": "adjudicated", "state_on": "2025-02-01",
+        "frequency": "1", "claim_version": 1, "problems": [], "filing_override": None,
+        "submissions": 1, "first_submitted_on": "2025-01-15",
+        "last_submitted_on": "2025-01-15", "batch_id": "B1", "first_response": "accepted",
+        "first_response_on": "2025-02-01", "accepted_on": None,
+        "payer_claim_control_number": "PAYERCLM0001", "rejection": None,
+        "adjudications": [{
+            "adjudication_id": f"era:test:{claim_id}:PAYERCLM0001:1", "status_code": "1",
+            "paid_cents": 8_000, "outcome": "paid", "paid_on": "2025-02-01",
+            "reversed": False, "denied_cents": 0, "recorded_at": STAMP}],
+        "outcome": "paid", "paid_cents": 8_000, "first_adjudicated_on": "2025-02-01",
+        "first_outcome": "paid", "submissions_at_first_adjudication": 1, "ever_denied": 0,
+        "denied_cents": 0, "open_denials": {}, "denial_recorded_at": None,
+        "denial_first_action_at": None, "voided_on": None, "closed_on": None,
+        "recorded_at": STAMP, "position": claim["position"],
+    }
+
+
+def test_every_event_of_a_patients_streams_is_a_history_row_and_practice_events_are_not(
+        ledger: BillingLedger, practice: Practice) -> None:
+    practice_events = ledger.events_count()
+    account = register_patient(ledger)
+    visit = open_visit(ledger, account, charges=["99213"])
+
+    history = fold_all(ledger).table("events")
+
+    assert [(r["position"], r["aggregate"], r["event_type"], r["account_no"],
+             r["encounter_id"], r["effective_on"], r["amount_cents"]) for r in history] == [
+        (practice_events + 1, "PatientAccount", "Registered", account, "", "2025-03-10", 0),
+        (practice_events + 2, "PatientAccount", "PolicyAdded", account, "", "2024-01-01", 0),
+        (practice_events + 3, "Encounter", "Opened", account, visit.encounter_id,
+         "2025-01-10", 0),
+        (practice_events + 4, "PatientAccount", "VisitRecorded", account, "", "2025-01-10", 0),
+        (practice_events + 5, "Encounter", "ChargeEntered", account, visit.encounter_id,
+         "2025-01-10", 10_000),
+    ]
+    assert history[0]["details"]["birth_date"] == "1980-01-01"
+    assert "prev_hash" not in history[0]["details"]
+
+
+def test_folding_twice_gives_identical_rows(ledger: BillingLedger, practice: Practice) -> None:
+    account = register_patient(ledger)
+    visit = open_visit(ledger, account, service_date=date(2025, 2, 3))
+    submitted_claim(ledger, visit.encounter_id)
+
+    first, second = fold_all(ledger), fold_all(ledger)
+
+    for table in ("postings", "events", "accounts", "encounters", "lines", "claims"):
+        assert first.table(table) == second.table(table)
