@@ -44,7 +44,8 @@ class CollectionCommands(PaymentCommands):
                          if e.last_patient_payment_on), default=None)
         prior = [s for s in guarantor.statements
                  if last_paid is None or s["issued_on"] > last_paid]
-        level = min(len(prior) + 1, MAX_DUNNING_LEVEL)
+        # DOMAIN §8: a current payment plan suppresses dunning; it resumes on default.
+        level = 1 if guarantor.has_current_plan else min(len(prior) + 1, MAX_DUNNING_LEVEL)
         statement_id = f"S{guarantor_account_no}{len(guarantor.statements) + 1:03d}"
         detail = [{"encounter_id": e.encounter_id, "line_id": line_id,
                    "service_date": e.line(line_id)["service_date"],
@@ -67,7 +68,8 @@ class CollectionCommands(PaymentCommands):
         owed = sum(c for _, _, c in self.patient_lines(guarantor_account_no))
         total = owed if total_cents is None else total_cents
         require(total > 0, f"account {guarantor_account_no} has no patient balance for a plan")
-        plan_id = f"P{guarantor_account_no}{len(guarantor.statements) + 1:03d}"
+        # The stream version is unique per account: a plan after a default gets a new id.
+        plan_id = f"P{guarantor_account_no}{guarantor.version:03d}"
         guarantor.agree_payment_plan(plan_id, total, installment_cents, frequency_days,
                                      starts_on or self.today(), autopay_reference)
         self._save(guarantor)
@@ -109,7 +111,7 @@ class CollectionCommands(PaymentCommands):
                 approved_by=approved_by or self.acting_user, source="user")
             placed.append({"encounter_id": encounter.encounter_id, "line_id": line_id,
                            "amount_cents": cents})
-        referral_id = f"X{guarantor_account_no}{len(guarantor.statements):03d}"
+        referral_id = f"X{guarantor_account_no}{guarantor.version:03d}"
         guarantor.refer_to_collections(referral_id, agency.strip(), referred_on, total,
                                        approved_by or self.acting_user, placed)
         self._save(guarantor, *{e.encounter_id: e for e, _, _ in lines}.values())
