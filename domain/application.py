@@ -15,11 +15,12 @@ from domain.services.payments import PaymentCommands
 from domain.services.practice import PracticeCommands
 from domain.services.registration import RegistrationCommands
 from domain.services.remittances import RemittanceCommands
+from domain.services.submission import SubmissionCommands
 
 
 class BillingLedger(
     BulkCommands,  # first: its unit of work wraps the loads and saves of every use case
     PracticeCommands, RegistrationCommands, ChargeCommands, RemittanceCommands, ClaimCommands,
-    CollectionCommands, PaymentCommands, AdminCommands,
+    CollectionCommands, PaymentCommands, AdminCommands, SubmissionCommands,
 ):
     """The billing service's ledger of immutable events."""
