@@ -87,3 +87,43 @@ def desk(tmp_path: Path, pinned_today: date) -> Iterator[Desk]:
     yield made
     made.queries.close()
     made.ledger.close()
+
+
+def screen_text(app: BillingApp) -> str:
+    """What the terminal shows, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def settle(pilot: Any) -> None:
+    """Let workers finish and their results reach the screen."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def fill(pilot: Any, values: dict[str, str]) -> None:
+    """Type into a form's fields by key (selects are set: their overlay is Textual's)."""
+    from textual.widgets import Input, Select  # noqa: PLC0415
+
+    screen = pilot.app.screen
+    for name, value in values.items():
+        widget = screen.query_one(f"#f-{name}")
+        if isinstance(widget, Select):
+            widget.value = value
+            continue
+        assert isinstance(widget, Input)
+        widget.focus()
+        await pilot.pause()
+        await pilot.press("ctrl+a", "ctrl+k", *value) if value else await pilot.press(
+            "ctrl+a", "ctrl+k")
+    await pilot.pause()
+
+
+async def open_account(pilot: Any, account_no: str) -> None:
+    """Find an account by its number with `/` and open it."""
+    await pilot.press("slash", *account_no)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)

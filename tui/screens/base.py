@@ -23,10 +23,13 @@ ResultType = TypeVar("ResultType")
 
 
 class WorkerErrors:
-    """Turns worker failures into notifications (BillingError) or an exit (anything else)."""
+    """Turns worker failures into notifications (BillingError) or an exit (anything else).
 
-    @on(Worker.StateChanged)
-    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+    Textual registers `@on` handlers only on message-pump classes, so the two bases below
+    each carry the decorated handler and delegate here.
+    """
+
+    def handle_worker_state(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
@@ -45,8 +48,9 @@ class WorkerErrors:
 class BillingScreen(WorkerErrors, Screen[None]):
     """A full screen of the workstation."""
 
-    # Sub-title shown in the header, e.g. the account on screen.
-    TITLE_PREFIX = ""
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.handle_worker_state(event)
 
     @property
     def billing(self) -> BillingApp:
@@ -68,6 +72,10 @@ class BillingScreen(WorkerErrors, Screen[None]):
 
 class BillingModal(WorkerErrors, ModalScreen[ResultType]):
     """A modal that may run a ledger command in a worker."""
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.handle_worker_state(event)
 
     @property
     def billing(self) -> BillingApp:

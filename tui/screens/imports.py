@@ -1,5 +1,6 @@
 """`i`: import 835 remittance files: pick, preview as a dry run, then post with progress.
 
+835 payments and 999 / 277CA acknowledgements go through `importers.remittance_import`.
 The preview is the importer's own dry run (nothing is recorded), shown as what posting
 would do to each claim; refusals (claims that are not ours, duplicates, bad segments)
 are listed with their reason. Posting runs in a worker that reports progress per file and
@@ -9,6 +10,7 @@ stops between files when cancelled.
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui.formatting import ellipsize, usd
+from tui.formatting import ellipsize, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first
@@ -36,34 +38,65 @@ def find_files(text: str) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(str(path)) if Path(p).is_file())
 
 
-def run_importer(ledger: Any, path: Path, dry_run: bool) -> list[dict[str, Any]]:
-    """One file through the 835 importer; rows of what was (or would be) posted or refused."""
-    from importers import remittance_import  # noqa: PLC0415 - lands with the 835 importer
-
-    result = remittance_import.import_file(ledger, path, dry_run=dry_run)
-    return outcome_rows(path, result)
+def is_835(raw: bytes) -> bool:
+    """Whether the file holds an 835 (else it is read as a 999 or 277CA acknowledgement)."""
+    return re.search(rb"ST.835", raw[:4096]) is not None
 
 
-def outcome_rows(path: Path, result: Any) -> list[dict[str, Any]]:
-    """Flatten an import result: one row per claim posted, refused or in problem."""
-    data = as_dict(result)
-    rows = []
-    for posted in data.get("results") or data.get("posted") or []:
+def run_importer(ledger: Any, path: Path, dry_run: bool,
+                 progress: Any = None) -> list[dict[str, Any]]:
+    """One file through the importer; rows of what was (or would be) posted or refused."""
+    from importers import remittance_import  # noqa: PLC0415 - loads pyx12 only when used
+
+    if is_835(path.read_bytes()):
+        result = remittance_import.import_835_file(ledger, path, dry_run=dry_run,
+                                                   progress=progress)
+    else:
+        result = remittance_import.import_acknowledgement_file(ledger, path, dry_run=dry_run)
+    return outcome_rows(path, as_dict(result))
+
+
+def _row(path: Path, claim_id: Any, what: Any, note: Any = "", paid: Any = None,
+         written_off: Any = None, denied: Any = None) -> dict[str, Any]:
+    return {"file": path.name, "claim_id": str(claim_id or ""), "what": str(what),
+            "paid_cents": paid, "written_off_cents": written_off, "denied_cents": denied,
+            "note": str(note or "")}
+
+
+def outcome_rows(path: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Flatten an import result: a file line, then one line per claim posted or held."""
+    status = str(data.get("status", ""))
+    what = f"{'would be ' if data.get('dry_run') else ''}{status}"
+    summary = data.get("message") or (
+        f"{data.get('kind', '835')} · {data.get('claims', 0)} claims · "
+        f"{data.get('events', 0)} events")
+    rows = [_row(path, "", what.upper() if status == "refused" else what, summary,
+                 paid=data.get("payment_cents"))]
+    for posted in data.get("postings") or []:
         item = as_dict(posted)
-        rows.append({"file": path.name, "claim_id": item.get("claim_id", ""),
-                     "what": item.get("outcome") or item.get("status_code", ""),
-                     "paid_cents": item.get("paid_cents"),
-                     "written_off_cents": item.get("written_off_cents"),
-                     "denied_cents": item.get("denied_cents"),
-                     "note": ", ".join(f"{k} {usd(v)}" for k, v in
-                                       (item.get("transferred") or {}).items())})
-    for refused in (data.get("refused") or []) + (data.get("problems") or []):
-        item = as_dict(refused)
-        rows.append({"file": path.name, "claim_id": item.get("claim_id", ""),
-                     "what": "REFUSED", "paid_cents": None, "written_off_cents": None,
-                     "denied_cents": None,
-                     "note": str(first(item, "reason", "message", "value", default=item))})
+        moved = ", ".join(f"{party_name(k)} {usd(v)}" for k, v in
+                          (item.get("transferred") or {}).items())
+        rows.append(_row(path, item.get("claim_id"),
+                         f"{item.get('outcome', '')} ({item.get('status_code', '')})",
+                         f"to {moved}" if moved else "", item.get("paid_cents"),
+                         item.get("written_off_cents"), item.get("denied_cents")))
+    for held in data.get("unapplied") or []:
+        item = as_dict(held)
+        rows.append(_row(path, item.get("claim_id"), "UNAPPLIED", item.get("reason"),
+                         item.get("paid_cents")))
+    for verdict in ("accepted", "rejected"):
+        for claim_id in data.get(verdict) or []:
+            rows.append(_row(path, claim_id, verdict))
+    for other in (data.get("unchanged") or []) + [
+            {"claim_id": u, "reason": "not in our ledger"} for u in data.get("unknown") or []]:
+        item = as_dict(other)
+        rows.append(_row(path, first(item, "claim_id", "set"), "unchanged", item.get("reason")))
+    rows += [_row(path, "", "note", note) for note in data.get("notes") or []]
     return rows
+
+
+def _money(cents: Any) -> str:
+    return "" if cents is None else usd(cents)
 
 
 class ImportScreen(BillingScreen):
@@ -147,9 +180,20 @@ class ImportScreen(BillingScreen):
         for index, path in enumerate(files, 1):
             if worker.is_cancelled:
                 break
-            rows = run_importer(self.billing.ledger, path, dry_run)
+            rows = run_importer(self.billing.ledger, path, dry_run,
+                                progress=self._claim_progress(index, len(files)))
             self.app.call_from_thread(self._progress, index, path, rows)
         self.app.call_from_thread(self._finished, dry_run, worker.is_cancelled)
+
+    def _claim_progress(self, file_no: int, files: int) -> Any:
+        """Progress inside one file, reported every 50 claims (and at the end)."""
+
+        def report(phase: str, done: int, total: int) -> None:
+            if done == total or done % 50 == 0:
+                self.app.call_from_thread(
+                    self.status, f"File {file_no} of {files}: {phase} {done:,}/{total:,}")
+
+        return report
 
     def _start(self, count: int) -> None:
         self.query_one("#preview", DataTable).clear()
@@ -160,8 +204,8 @@ class ImportScreen(BillingScreen):
         for row in rows:
             table.add_row(
                 ellipsize(row["file"], 20), row["claim_id"], row["what"],
-                usd(row["paid_cents"]), usd(row["written_off_cents"]), usd(row["denied_cents"]),
-                ellipsize(row["note"], 40))
+                _money(row["paid_cents"]), _money(row["written_off_cents"]),
+                _money(row["denied_cents"]), ellipsize(row["note"], 60))
         self.query_one(ProgressBar).update(progress=index)
 
     def _finished(self, dry_run: bool, cancelled: bool) -> None:

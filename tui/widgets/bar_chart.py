@@ -29,7 +29,8 @@ def cells(value: int, widest: int, width: int) -> tuple[int, int]:
     """Whole cells and remaining eighths for `value` on a `width`-cell scale of `widest`."""
     if widest <= 0 or value <= 0 or width <= 0:
         return 0, 0
-    eighths = value * width * 8 // widest
+    # A balance that exists shows at least a sliver, however small beside the widest.
+    eighths = max(1, value * width * 8 // widest)
     return divmod(eighths, 8)
 
 
