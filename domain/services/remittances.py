@@ -118,6 +118,7 @@ class RemittanceCommands(ClaimCommands):
             result.status = ALREADY_POSTED
             result.message = "already posted: " + ", ".join(
                 f"trace {a.trace_number}" for a in document.advices)
+            self._summarize_posted(document, result)
             return result
         if len(new) < len(document.advices):
             result.notes.append(f"{len(document.advices) - len(new)} of the file's payments "
@@ -149,6 +150,18 @@ class RemittanceCommands(ClaimCommands):
         if not dry_run:
             self._save(*aggregates)
         return result
+
+    def _summarize_posted(self, document: RemittanceDocument, result: RemittanceImport) -> None:
+        """An already-posted file's figures, as its first import recorded them."""
+        keys = {(a.payer_id, a.trace_number, a.content_sha256) for a in document.advices}
+        for key in sorted(keys):
+            posted = self._get(RemittanceFile, *key)
+            result.remittance_ids.append(str(posted.id))
+            result.matched += sum(1 for c in posted.claims if c["matched"])
+            result.unmatched += sum(1 for c in posted.claims if not c["matched"])
+            result.posted_cents += posted.posted_cents
+            result.unapplied_cents += posted.unapplied_cents
+            result.provider_adjustment_cents += posted.provider_adjustment_cents
 
     def _new_advices(
         self, document: RemittanceDocument,

@@ -92,7 +92,7 @@ class Problem:
         if not self.segment:
             return self.message
         where = f"segment {self.segment}"
-        if self.line and self.line != self.segment:
+        if self.line > 1 and self.line != self.segment:
             where += f" (line {self.line})"
         return f"{where}: {self.message}"
 

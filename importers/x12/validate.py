@@ -43,7 +43,7 @@ class ValidationIssue:
 
     def __str__(self) -> str:
         where = f"segment {self.segment}" if self.segment else "file"
-        if self.line and self.line != self.segment:
+        if self.line > 1 and self.line != self.segment:
             where += f" (line {self.line})"
         what = self.element or self.segment_id
         return f"{where} {what}: {self.message}" if what else f"{where}: {self.message}"
