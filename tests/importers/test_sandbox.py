@@ -280,3 +280,84 @@ class TestReading:
             read_837(remittance)
         with pytest.raises(SandboxError, match="ISA"):
             read_837("hello")
+
+
+class TestRoundTrip:
+    """Ledger -> 837P (pyx12 OK) -> sandbox 835 (pyx12 OK) -> `import 835` -> balances."""
+
+    def import_835(self, practice: Practice, path: Path) -> Any:
+        from importers.remittance_import import import_835_file
+
+        return import_835_file(practice.ledger, path)
+
+    def test_primary_then_secondary_close_the_encounters_to_the_cent(
+            self, practice: Practice, tmp_path: Path) -> None:
+        ledger = practice.ledger
+        batch = tmp_path / "primary.837"
+        data = submit(practice, batch)
+        assert validate(batch).ok
+        adjudicate(practice, data, tmp_path, name="primary.835")
+        result = self.import_835(practice, tmp_path / "primary.835")
+        assert (result.status, result.matched, result.unmatched) == ("posted", 2, 0)
+        assert result.payment_cents == 104_00 + 88_00
+        assert ledger.encounter(practice.encounters["john"]).balances_by_party() == {
+            "PATIENT": 26_00}
+        assert ledger.encounter(practice.encounters["amy"]).balances_by_party() == {
+            SECONDARY: 22_00}
+        assert self.import_835(practice, tmp_path / "primary.835").events == 0
+
+        secondary = ledger.create_claim(practice.encounters["amy"], SECONDARY)
+        assert ledger.scrub_claim(secondary) == []
+        batch = tmp_path / "secondary.837"
+        data = submit(practice, batch)
+        assert validate(batch).ok
+        adjudicate(practice, data, tmp_path, name="secondary.835")
+        result = self.import_835(practice, tmp_path / "secondary.835")
+        assert (result.status, result.payment_cents) == ("posted", 22_00)
+        assert ledger.encounter(practice.encounters["amy"]).balances_by_party() == {}
+        assert ledger.claim(secondary).outcome == "paid"
+
+    def test_denials_stay_with_the_payer_for_a_biller_to_work(
+            self, practice: Practice, tmp_path: Path) -> None:
+        ledger = practice.ledger
+        data = submit(practice, tmp_path / "b.837")
+        _, outs = adjudicate(practice, data, tmp_path, name="d.835", denial_rate=1.0, seed=2)
+        result = self.import_835(practice, tmp_path / "d.835")
+        assert result.status == "posted"
+        for out in outs:
+            claim = ledger.claim(out.claim.claim_id)
+            denied = {line.line_ref for line in out.lines
+                      if any(a.group == "CO" and a.carc != "45" for a in line.adjustments)}
+            assert set(claim.open_denials) == denied
+            assert claim.outcome in ("denied", "partially-paid")
+            balances = ledger.encounter(claim.encounter_id).balances_by_party()
+            denied_cents = sum(line.charge_cents for line in out.lines
+                               if line.line_ref in denied)
+            assert balances.get(claim.payer_id, 0) == denied_cents
+
+    def test_a_replacement_round_trip_reverses_and_reposts(
+            self, practice: Practice, tmp_path: Path) -> None:
+        ledger = practice.ledger
+        adjudicate(practice, submit(practice, tmp_path / "b.837"), tmp_path, name="1.835")
+        assert self.import_835(practice, tmp_path / "1.835").status == "posted"
+        john = practice.claims["john"]
+        assert ledger.start_replacement(john, "add modifier") == []
+        adjudicate(practice, submit(practice, tmp_path / "r.837"), tmp_path, name="2.835")
+        result = self.import_835(practice, tmp_path / "2.835")
+        assert result.status == "posted", result.message
+        assert [a["reversed"] for a in ledger.claim(john).adjudications] == [True, False]
+        assert ledger.encounter(practice.encounters["john"]).balances_by_party() == {
+            "PATIENT": 26_00}
+
+    def test_a_void_round_trip_gives_the_claim_back_to_the_payer(
+            self, practice: Practice, tmp_path: Path) -> None:
+        ledger = practice.ledger
+        adjudicate(practice, submit(practice, tmp_path / "b.837"), tmp_path, name="1.835")
+        assert self.import_835(practice, tmp_path / "1.835").status == "posted"
+        ledger.start_void(practice.claims["amy"], "wrong patient")
+        adjudicate(practice, submit(practice, tmp_path / "v.837"), tmp_path, name="v.835")
+        result = self.import_835(practice, tmp_path / "v.835")
+        assert result.status == "posted", result.message
+        assert result.payment_cents == 0
+        assert ledger.encounter(practice.encounters["amy"]).balances_by_party() == {
+            "12345": 170_00}
