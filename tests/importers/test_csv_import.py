@@ -240,7 +240,7 @@ class TestCharges:
     def test_faults_are_named(self, ledger: BillingLedger, patients: None) -> None:
         with refused(ledger, ImportRefused) as info:
             import_charges(ledger, charges_csv(
-                f"R1,VISIT1,MRN404,2025-01-10,1234567890,I10;R07,9921,5,0,3",
+                "R1,VISIT1,MRN404,2025-01-10,1234567890,I10;R07,9921,5,0,3",
                 f"R1,VISIT1,{VISIT},99214,,1,1"))
         assert info.value.problems == [
             "line 3: encounter_ref + row_key repeats line 2",
