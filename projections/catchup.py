@@ -35,13 +35,13 @@ def fact_of(notification: Any, mapper: Any) -> Fact:
         name = type(event).__qualname__
     except Exception:  # a topic or type this release does not have: keep what we can read
         name = notification.topic.partition(":")[2] or notification.topic
-        data = _loose_state(notification, mapper)
+        data = decode_state(notification.state, mapper)
     return Fact(notification.id, str(notification.originator_id),
-                int(notification.originator_version), name, data)
+                int(notification.originator_version), name, data, notification.state)
 
 
-def _loose_state(notification: Any, mapper: Any) -> dict[str, Any]:
-    state = notification.state
+def decode_state(state: bytes, mapper: Any) -> dict[str, Any]:
+    """A stored event's attributes without its class: transcoder first, else plain JSON."""
     try:
         if getattr(mapper, "cipher", None):
             state = mapper.cipher.decrypt(state)

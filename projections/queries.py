@@ -7,7 +7,6 @@ before D; "known at K" also drops postings recorded after K (DOMAIN.md §9 I6).
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,8 +15,8 @@ from urllib.parse import quote
 from domain.errors import NotFoundError
 from domain.ledger import AGENCY, PATIENT
 from projections import aging as aging_rules
-from projections.catchup import Projector, compare, scratch_store
-from projections.rows import utc_iso
+from projections.catchup import Projector, compare, decode_state, scratch_store
+from projections.rows import META, plain, utc_iso
 from projections.schema import TABLE
 from projections.store import (
     PostgresProjectionStore,
@@ -280,9 +279,16 @@ class BillingQueries:
                 "recorded_at": to_datetime(recorded_at), "actor": actor,
                 "amount_cents": amount, "balance_cents": running,
                 "encounter_id": encounter_id, "line_id": line_id, "claim_id": claim_id,
-                "details": json.loads(details) if details else {},
+                "details": self.details(details),
             })
         return out
+
+    def details(self, state: bytes | None) -> dict[str, Any]:
+        """A history row's event attributes, JSON-ready, bookkeeping fields left out."""
+        if not state:
+            return {}
+        return {k: plain(v) for k, v in decode_state(bytes(state), self.mapper).items()
+                if k not in META}
 
     # -- A/R aging ---------------------------------------------------------------------------------
     def line_balances(self, as_of: date | None = None, known_at: datetime | None = None,

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 from uuid import UUID
 
 from domain.ledger import BALANCE_SIGN, PATIENT, postings_of
+from projections.schema import TABLE
 
 Row = dict[str, Any]
 Key = str | tuple[str, ...]
 
 # Event attributes that are bookkeeping, not facts a biller or auditor reads.
-_META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic",
+META = _META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic",
                    "prev_hash", "actor"})
 
 # The business date of an event that has no `effective_on`: the first of these it carries.
@@ -51,7 +52,7 @@ class RowState(Protocol):
 
     def put(self, table: str, key: Key, row: Row) -> None: ...
 
-    def append(self, table: str, row: Row) -> None: ...
+    def append(self, table: str, row: Row | tuple[Any, ...]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Fact:
     version: int
     name: str                 # "Encounter.PaymentPosted": aggregate class . event class
     data: Mapping[str, Any]
+    state: bytes = b""        # the stored state as recorded: a history row keeps it as is
 
     @property
     def aggregate(self) -> str:
@@ -73,8 +75,14 @@ class Fact:
         return self.name.rpartition(".")[2]
 
 
+_ZERO = timedelta(0)
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy: dates as ISO text, enums as values, tuples as lists."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime):
         return utc_iso(value)
     if isinstance(value, date):
@@ -92,6 +100,8 @@ def plain(value: Any) -> Any:
 
 def utc_iso(value: datetime) -> str:
     """An instant as fixed-width ISO text in UTC, so text order is time order."""
+    if value.utcoffset() == _ZERO:   # how the store hands timestamps back: already UTC
+        return value.replace(tzinfo=UTC).isoformat(timespec="microseconds")
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"
@@ -111,11 +121,24 @@ def display_name(last: str, first: str, middle: str) -> str:
     return f"{last}, {first}" + (f" {middle}" if middle else "")
 
 
-def business_date(data: Mapping[str, Any], recorded_at: str) -> str:
-    for name in _DATE_FIELDS:
-        value = data.get(name)
+_DATE_FIELD_OF: dict[str, str] = {}   # event name -> the field that holds its business date
+
+
+def business_date(data: Mapping[str, Any], recorded_at: str, name: str = "") -> str:
+    """The event's business date: `effective_on` or its kind's own date, else the day recorded."""
+    field = _DATE_FIELD_OF.get(name)
+    if field is not None:
+        value = data.get(field) if field else None
         if isinstance(value, date):
             return value.isoformat()
+    for field in _DATE_FIELDS:
+        value = data.get(field)
+        if isinstance(value, date):
+            if name:
+                _DATE_FIELD_OF[name] = field
+            return value.isoformat()
+    if name:
+        _DATE_FIELD_OF.setdefault(name, "")
     return recorded_at[:10]
 
 
@@ -131,49 +154,48 @@ def on(*names: str) -> Callable[[Handler], Handler]:
     return register
 
 
+# Column positions of a history row (the `events` table), built as a list then a tuple:
+# append-only rows skip the dict a dimension row needs, which matters at 50k events/s.
+_H_ACCOUNT, _H_ENCOUNTER, _H_CLAIM, _H_AMOUNT = 5, 6, 7, 12
+
+
 class Fold:
     """Applies facts, in notification order, to the rows in a RowState."""
 
     def __init__(self, state: RowState) -> None:
         self.state = state
         self.recorded_at = ""
-        self.history: Row | None = None
+        self.history: list[Any] | None = None
 
     def apply(self, fact: Fact) -> None:
         data = fact.data
         stamp = data.get("timestamp")
         self.recorded_at = utc_iso(stamp) if isinstance(stamp, datetime) else ""
-        stream = self.state.get("streams", fact.stream_id)
+        # A stream's first event (version 1) cannot have a stream row yet: skip the lookup.
+        stream = self.state.get("streams", fact.stream_id) if fact.version > 1 else None
         handler = _HANDLERS.get(fact.name)
-        self.history = None
+        history = self.history = None
         if (stream is not None and stream["kind"] in _HISTORY_KINDS) or fact.name in _CREATIONS:
-            self.history = self._history_row(fact, stream)
+            aggregate, _, event_type = fact.name.rpartition(".")
+            history = self.history = [
+                fact.position, fact.stream_id, fact.version, aggregate, event_type,
+                stream["account_no"] if stream else "",
+                stream["encounter_id"] if stream else "",
+                stream["claim_id"] if stream else "", str(data.get("line_id") or ""),
+                business_date(data, self.recorded_at, fact.name), self.recorded_at,
+                str(data.get("actor") or ""), 0, fact.state]
         if handler is not None:
             handler(self, fact, stream)
-        if self.history is not None:
-            if not self.history["account_no"]:
+        if history is not None:
+            if not history[_H_ACCOUNT]:
                 # A stream created by this very fact: its handler just recorded it.
                 created = self.state.get("streams", fact.stream_id) or {}
-                for k in ("account_no", "encounter_id", "claim_id"):
-                    self.history[k] = created.get(k, "")
-            self.state.append("events", self.history)
+                history[_H_ACCOUNT] = created.get("account_no", "")
+                history[_H_ENCOUNTER] = created.get("encounter_id", "")
+                history[_H_CLAIM] = created.get("claim_id", "")
+            self.state.append("events", tuple(history))
 
     # -- helpers --------------------------------------------------------------------------
-    def _history_row(self, fact: Fact, stream: Row | None) -> Row:
-        data = fact.data
-        details = {k: plain(v) for k, v in data.items() if k not in _META}
-        return {
-            "position": fact.position, "stream_id": fact.stream_id, "version": fact.version,
-            "aggregate": fact.aggregate, "event_type": fact.event_type,
-            "account_no": stream["account_no"] if stream else "",
-            "encounter_id": stream["encounter_id"] if stream else "",
-            "claim_id": stream["claim_id"] if stream else "",
-            "line_id": str(data.get("line_id") or ""),
-            "effective_on": business_date(data, self.recorded_at),
-            "recorded_at": self.recorded_at, "actor": str(data.get("actor") or ""),
-            "amount_cents": 0, "details": details,
-        }
-
     def stream(self, fact: Fact, kind: str, key: str, account_no: str = "",
                encounter_id: str = "", claim_id: str = "") -> None:
         self.state.put("streams", fact.stream_id, {
@@ -433,32 +455,31 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
             fold.put("lines", d["line_id"], line)
     claims = line["claims"] if line else {}
     plans = {c["payer_id"]: c["plan_id"] for c in encounter["coverage"]}
-    common = {
-        "position": fact.position, "recorded_at": fold.recorded_at,
-        "effective_on": effective_on, "actor": str(d.get("actor") or ""), "event_type": event,
-        "encounter_id": encounter["encounter_id"], "account_no": encounter["account_no"],
-        "guarantor_account_no": encounter["guarantor_account_no"],
-        "kind": str(d.get("kind") or ""), "adjustment_group": str(d.get("group") or ""),
-        "carc": str(d.get("carc") or ""), "rarcs": ",".join(d.get("rarcs") or ()),
-        "reason": str(d.get("reason") or d.get("method") or d.get("payee") or ""),
-        "source": str(d.get("source") or ""), "entry_id": entry_id,
-        "reverses_entry_id": str(d.get("reverses_entry_id") or ""),
-    }
+    get = d.get
+    encounter_id, account_no = encounter["encounter_id"], encounter["account_no"]
+    guarantor, actor = encounter["guarantor_account_no"], str(get("actor") or "")
+    kind, group = str(get("kind") or ""), str(get("group") or "")
+    carc, rarcs = str(get("carc") or ""), ",".join(get("rarcs") or ())
+    reason = str(get("reason") or get("method") or get("payee") or "")
+    source, reverses = str(get("source") or ""), str(get("reverses_entry_id") or "")
     effect = 0
-    postings = postings_of(event, d)
-    for seq, p in enumerate(postings):
+    claim_id = ""
+    append = fold.state.append
+    for seq, p in enumerate(postings_of(event, d)):
         delta = BALANCE_SIGN[p.category] * p.amount_cents
         effect += delta
-        fold.state.append("postings", {
-            **common, "seq": seq, "line_id": p.line_id,
-            "claim_id": "" if p.party == PATIENT else claims.get(p.party, ""),
-            "plan_id": plans.get(p.party, ""), "party": p.party, "category": str(p.category),
-            "amount_cents": p.amount_cents, "bucket_delta": p.bucket_delta,
-            "balance_delta": delta})
+        party = p.party
+        party_claim = "" if party == PATIENT else claims.get(party, "")
+        claim_id = claim_id or party_claim
+        # In the column order of schema's `postings` (checked below, at import).
+        append("postings", (
+            fact.position, seq, fold.recorded_at, effective_on, actor, event, encounter_id,
+            account_no, guarantor, p.line_id, party_claim, plans.get(party, ""), party,
+            p.category.value, p.amount_cents, p.bucket_delta, delta, kind, group, carc, rarcs,
+            reason, source, entry_id, reverses))
     if fold.history is not None:
-        fold.history["amount_cents"] = effect
-        fold.history["claim_id"] = next(
-            (c for p in postings if (c := claims.get(p.party, ""))), "")
+        fold.history[_H_AMOUNT] = effect
+        fold.history[_H_CLAIM] = claim_id
 
 
 # -- claims ---------------------------------------------------------------------------------
@@ -508,7 +529,7 @@ def _claim_changed(fold: Fold, fact: Fact, stream: Row | None) -> None:
         return
     cid, c = found
     d, event = fact.data, fact.event_type
-    on_date = business_date(d, fold.recorded_at)
+    on_date = business_date(d, fold.recorded_at, fact.name)
     if event == "ScrubFailed":
         c.update(problems=list(d["problems"]), state="draft")
     elif event == "MarkedReady":
@@ -637,3 +658,14 @@ def _provider(fold: Fold, fact: Fact, stream: Row | None) -> None:
     fold.put("providers", d["npi"], {
         "npi": d["npi"], "name": d["name"], "tin": d["tin"], "taxonomy": d["taxonomy"],
         "is_billing": int(bool(d["is_billing"])), "is_person": int(bool(d["is_person"]))})
+
+
+# The tuples above are written straight into these tables: their order must match.
+assert TABLE["postings"].column_names == (
+    "position", "seq", "recorded_at", "effective_on", "actor", "event_type", "encounter_id",
+    "account_no", "guarantor_account_no", "line_id", "claim_id", "plan_id", "party",
+    "category", "amount_cents", "bucket_delta", "balance_delta", "kind", "adjustment_group",
+    "carc", "rarcs", "reason", "source", "entry_id", "reverses_entry_id")
+assert TABLE["events"].column_names[_H_ACCOUNT] == "account_no"
+assert TABLE["events"].column_names[_H_CLAIM] == "claim_id"
+assert TABLE["events"].column_names[_H_AMOUNT] == "amount_cents"

@@ -2,7 +2,9 @@
 
 Dates are ISO ``YYYY-MM-DD`` text and instants ISO UTC text with microseconds, so they
 compare as strings the same way in both engines; money is BIGINT cents; nested values
-(coverage, claims of a line, open denials) are JSON text. Every table is named with the
+(coverage, claims of a line, open denials) are JSON text. A history row keeps its event's
+stored state as it is in the event store (BLOB/BYTEA): not re-encoded on every rebuild, and
+still encrypted when the event store is. Every table is named with the
 ``rm_`` prefix so the read models sit next to the event table without clashing.
 """
 
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 SCHEMA_VERSION = "1"
 PREFIX = "rm_"
 
-TEXT, INT, JSON = "text", "int", "json"
-SQL_TYPES = {TEXT: "TEXT", INT: "BIGINT", JSON: "TEXT"}
+TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
+SQL_TYPES = {TEXT: "TEXT", INT: "BIGINT", JSON: "TEXT", BLOB: "BLOB"}
+POSTGRES_TYPES = {**SQL_TYPES, BLOB: "BYTEA"}
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,11 @@ class Table:
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return tuple(c for c, _ in self.columns)
+        return _COLUMN_NAMES[self.name]
 
     @property
     def json_columns(self) -> frozenset[str]:
-        return frozenset(c for c, t in self.columns if t == JSON)
+        return _JSON_COLUMNS[self.name]
 
 
 def _cols(spec: str) -> tuple[tuple[str, str], ...]:
@@ -63,7 +66,7 @@ TABLES: tuple[Table, ...] = (
            ("line_id",), ("entry_id",), ("effective_on",))),
     Table("events", _cols(
         "position:int stream_id version:int aggregate event_type account_no encounter_id "
-        "claim_id line_id effective_on recorded_at actor amount_cents:int details:json"),
+        "claim_id line_id effective_on recorded_at actor amount_cents:int details:blob"),
           ("position",), "append",
           (("account_no", "position"), ("claim_id", "event_type"))),
     Table("accounts", _cols(
@@ -126,17 +129,21 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLE = {t.name: t for t in TABLES}
+_COLUMN_NAMES = {t.name: tuple(c for c, _ in t.columns) for t in TABLES}
+_JSON_COLUMNS = {t.name: frozenset(c for c, k in t.columns if k == JSON) for t in TABLES}
 
 
-def create_statements(prefix: str = PREFIX, *, indexes: bool = True) -> list[str]:
+def create_statements(prefix: str = PREFIX, *, indexes: bool = True,
+                      dialect: str = "sqlite") -> list[str]:
     """CREATE TABLE (and optionally CREATE INDEX) statements for every read model."""
+    types = POSTGRES_TYPES if dialect == "postgres" else SQL_TYPES
     statements = [
         f"CREATE TABLE IF NOT EXISTS {prefix}meta (key TEXT PRIMARY KEY, value TEXT)",
         f"CREATE TABLE IF NOT EXISTS {prefix}tracking "
         "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     ]
     for table in TABLES:
-        cols = ", ".join(f"{c} {SQL_TYPES[t]}" for c, t in table.columns)
+        cols = ", ".join(f"{c} {types[t]}" for c, t in table.columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}{table.name} "
                           f"({cols}, PRIMARY KEY ({', '.join(table.key)}))")
     if indexes:

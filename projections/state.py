@@ -29,7 +29,7 @@ class RowCache:
         self.max_rows = max_rows
         self.rows: dict[str, dict[Key, Row | None]] = {}
         self.dirty: dict[str, set[Key]] = {}
-        self.appended: dict[str, list[Row]] = {}
+        self.appended: dict[str, list[Row | tuple[Any, ...]]] = {}
         self.size = 0
 
     def get(self, table: str, key: Key) -> Row | None:
@@ -57,13 +57,13 @@ class RowCache:
             dirty = self.dirty[table] = set()
         dirty.add(key)
 
-    def append(self, table: str, row: Row) -> None:
+    def append(self, table: str, row: Row | tuple[Any, ...]) -> None:
         rows = self.appended.get(table)
         if rows is None:
             rows = self.appended[table] = []
         rows.append(row)
 
-    def changes(self) -> Iterable[tuple[str, list[Row]]]:
+    def changes(self) -> Iterable[tuple[str, list[Row | tuple[Any, ...]]]]:
         """Per table, the rows to write: new append-only rows, then changed dimension rows."""
         for table, rows in self.appended.items():
             if rows:
@@ -71,7 +71,7 @@ class RowCache:
         for table, keys in self.dirty.items():
             if keys:
                 rows_by_key = self.rows[table]
-                yield table, [r for k in sorted(keys, key=str) if (r := rows_by_key[k])]
+                yield table, [r for k in keys if (r := rows_by_key[k])]
 
     def flushed(self) -> None:
         self.appended = {}
@@ -90,7 +90,9 @@ class MemoryState(RowCache):
         super().__init__(loader=None, max_rows=1 << 62)
         self.kept: dict[str, dict[Key, Row]] = {}
 
-    def append(self, table: str, row: Row) -> None:
+    def append(self, table: str, row: Row | tuple[Any, ...]) -> None:
+        if isinstance(row, tuple):
+            row = dict(zip(TABLE[table].column_names, row, strict=True))
         self.kept.setdefault(table, {}).setdefault(key_of(table, row), row)
 
     def table(self, name: str) -> list[Row]:

@@ -29,11 +29,7 @@ from projections.schema import (
 )
 from projections.state import RowCache
 
-
-def _dumps(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 class ProjectionStore(ABC):
@@ -95,13 +91,13 @@ class ProjectionStore(ABC):
         """Create missing tables; rebuild from scratch when the schema version changed."""
         with self.lock, self.transaction():
             self._schema_lock()
-            for statement in create_statements():
+            for statement in create_statements(dialect=self.dialect):
                 self._cursor_execute(statement)
             version = self.scalar(f"SELECT value FROM {PREFIX}meta WHERE key = ?",
                                   ("schema_version",))
             if version not in (None, SCHEMA_VERSION):
                 self._drop_all()
-                for statement in create_statements():
+                for statement in create_statements(dialect=self.dialect):
                     self._cursor_execute(statement)
             self._cursor_execute(
                 f"INSERT INTO {PREFIX}meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
@@ -115,7 +111,7 @@ class ProjectionStore(ABC):
         with self.lock, self.transaction():
             self._schema_lock()
             self._drop_all()
-            for statement in create_statements(indexes=False):
+            for statement in create_statements(indexes=False, dialect=self.dialect):
                 self._cursor_execute(statement)
             self._cursor_execute(f"INSERT INTO {PREFIX}meta (key, value) VALUES (?, ?)",
                                  ("schema_version", SCHEMA_VERSION))
@@ -197,14 +193,21 @@ class _Moved(Exception):
     """Another process wrote a page first; the caller starts again from the new position."""
 
 
-def encode_row(spec: Table, row: Row) -> tuple[Any, ...]:
+def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
+    if isinstance(row, tuple):   # append-only rows arrive in column order already
+        return row
+    values = tuple(map(row.__getitem__, spec.column_names))
     json_cols = spec.json_columns
-    return tuple(_dumps(row[c]) if c in json_cols else row[c] for c in spec.column_names)
+    if not json_cols:
+        return values
+    return tuple(v if v is None or c not in json_cols else _ENCODE(v)
+                 for c, v in zip(spec.column_names, values, strict=True))
 
 
 def decode_row(spec: Table, values: Sequence[Any]) -> Row:
     json_cols = spec.json_columns
-    return {c: (json.loads(v) if c in json_cols and v is not None else v)
+    return {c: (json.loads(v) if c in json_cols and v is not None else
+                bytes(v) if isinstance(v, memoryview) else v)
             for c, v in zip(spec.column_names, values, strict=True)}
 
 
