@@ -338,3 +338,52 @@ class TestRefusals:
     def test_writing_an_empty_batch_is_refused(self, practice: Practice) -> None:
         with pytest.raises(X12WriteError, match="no claims"):
             write_837(practice.ledger.plan_batch("67890"))
+
+
+class TestVariety:
+    def test_a_mixed_batch_passes_pyx12_and_the_sandbox_answers_it(
+            self, practice: Practice, tmp_path: Path) -> None:
+        """Person billing provider, referring provider, 4 modifiers, fractional units, a
+        line-level place of service, 11 diagnoses, names with separators, 30 lines."""
+        from importers.sandbox import LedgerBook, adjudicate_file
+
+        ledger = practice.ledger
+        ledger.enroll_provider("1234567802", "Smith, Anne", "111223333", "207Q00000X",
+                               is_billing=True, is_person=True,
+                               address={"line1": "5 Side St*Ste 2", "city": "Peoria",
+                                        "state": "IL", "zip": "61602"})
+        ledger.enroll_provider("1234567810", "Jones, Bob", "444556666")
+        ledger.set_prices([("J3420", 1234, "B12 injection"), ("97110", 4000, "Therapy")],
+                          date(2024, 1, 1))
+        patient = ledger.register_patient("O'Neil~Jr", "Zoë", date(1970, 5, 5), "F", address={
+            "line1": "1 Pine: Apt ^3", "city": "Peoria", "state": "IL", "zip": "616021234"})
+        ledger.add_coverage(patient, PRIMARY, "ACMEPPO", "W42", effective_on=date(2024, 1, 1))
+        encounter = ledger.open_encounter(
+            patient, date(2025, 1, 14), billing_npi="1234567802", referring_npi="1234567810",
+            diagnoses=["E11.9", "E11.65", "J06.9", "Z00.00", "I10", "K21.9", "F41.9", "G47.00",
+                       "N39.0", "R07.89", "M25.561"])
+        ledger.enter_charge(encounter, "99214", modifiers=["25", "GT", "95", "XU"],
+                            pointers=[1, 2, 3, 4])
+        ledger.enter_charge(encounter, "J3420", units="1.5", pointers=[11],
+                            place_of_service="12")
+        for _ in range(28):
+            ledger.enter_charge(encounter, "97110", units=1, pointers=[10])
+        claim_id = ledger.create_claim(encounter)
+        assert ledger.scrub_claim(claim_id) == []
+        data = submit(practice, tmp_path / "mixed.837")
+        segments = segments_of(data)
+        claim = claim_segments(segments, claim_id)
+        assert ["NM1", "85", "1", "SMITH", "ANNE", "", "", "", "XX", "1234567802"] in segments
+        assert ["N3", "5 SIDE ST STE 2"] in segments
+        assert ["NM1", "QC", "1", "O'NEIL JR", "ZOE"] not in segments   # she is the subscriber
+        assert ["NM1", "IL", "1", "O'NEIL JR", "ZOE", "", "", "", "MI", "W42"] in segments
+        assert ["NM1", "DN", "1", "JONES", "BOB", "", "", "", "XX", "1234567810"] in claim
+        hi = next(s for s in claim if s[0] == "HI")
+        assert len(hi) == 12 and hi[1] == "ABK:E119" and hi[11] == "ABF:M25561"
+        sv1 = [s for s in claim if s[0] == "SV1"]
+        assert sv1[0][1] == "HC:99214:25:GT:95:XU" and sv1[0][7] == "1:2:3:4"
+        assert sv1[1][2:6] == ["18.51", "UN", "1.5", "12"]   # 12.34 x 1.5, home visit
+        assert len(sv1) == 30
+        text, _ = adjudicate_file(data, LedgerBook(ledger), denial_rate=0.3, seed=5)
+        (tmp_path / "mixed.835").write_text(text)
+        assert validate(tmp_path / "mixed.835").ok
