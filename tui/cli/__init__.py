@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"claimdesk: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # `claimdesk ... | head`: the reader left; that is not an error of ours.
+        sys.stderr.close()
+        return 0
     finally:
         context.close()
 
