@@ -14,11 +14,13 @@ from urllib.parse import quote
 from domain.errors import NotFoundError
 from projections import aging as aging_rules
 from projections.catchup import Projector, compare, scratch_store
-from projections.reads import RESERVED, ReadModels, split, to_date, to_datetime, when
+from projections.kpis import Kpis
+from projections.reads import RESERVED, split, to_date, to_datetime, when
 from projections.store import PostgresProjectionStore, ProjectionStore, SQLiteProjectionStore
+from projections.worklist import WorkQueues
 
 
-class BillingQueries(ReadModels):
+class BillingQueries(WorkQueues, Kpis):
     """The read API: accounts, history, aging, work queues, statements, KPIs, verify."""
 
     @classmethod
