@@ -44,6 +44,9 @@ class ImportOutcome:
     status: str
     events: int
     summary: dict[str, Any] = field(default_factory=dict)
+    # What the importer knows beyond the stored summary (e.g. which lines each source claim
+    # became); only for the run that imported the file.
+    details: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class ImportRecord(BillingAggregate):

@@ -48,6 +48,10 @@ class _UnitOfWork:
     aggregates: dict[UUID, BillingAggregate] = field(default_factory=dict)
     queued: dict[UUID, int] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
+    # What the store held when first asked (every use case asks for the user directory):
+    # the import sees one state of the store, and a writer who changes it meanwhile makes
+    # the final save conflict and the import run again.
+    stored: dict[UUID, bool] = field(default_factory=dict)
 
 
 # A context variable, not an attribute: a ledger shared by threads (the TUI's workers) must
@@ -113,9 +117,14 @@ class BulkCommands(LedgerCore):
 
     def _exists(self, cls: type[BillingAggregate], *key: Any) -> bool:
         work = self._unit_of_work()
-        if work is not None and cls.create_id(*key) in work.aggregates:
+        if work is None:
+            return super()._exists(cls, *key)
+        aggregate_id = cls.create_id(*key)
+        if aggregate_id in work.aggregates:
             return True
-        return super()._exists(cls, *key)
+        if aggregate_id not in work.stored:
+            work.stored[aggregate_id] = super()._exists(cls, *key)
+        return work.stored[aggregate_id]
 
     def _save(self, *aggregates: BillingAggregate) -> None:
         work = self._unit_of_work()

@@ -386,11 +386,11 @@ class _TransactionReader:
         if self.billing is None or self.coverage is None:
             self.problem(segment, "CLM outside a billing provider and subscriber hierarchy")
             return
+        charge = 0
         try:
             charge = cents_from_text(segment.get(2))
         except AmountError as error:
             self.problem(segment, f"CLM02 {error}")
-            charge = 0
         facility = self.components(segment, 5)
         patient = self.patient if self.patient is not None else self.coverage.subscriber
         self.claim = ClaimIn(
@@ -421,11 +421,11 @@ class _TransactionReader:
             self.problem(segment, "SV1 outside a service line (LX)")
             return
         procedure = self.components(segment, 1)
+        charge = 0
         try:
             charge = cents_from_text(segment.get(2))
         except AmountError as error:
             self.problem(segment, f"SV102 {error}")
-            charge = 0
         pointers: list[int] = []
         for text in self.components(segment, 7):
             if text:
