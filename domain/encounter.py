@@ -205,7 +205,8 @@ class Encounter(BillingAggregate):
 
     def _record_entry(self, entry_id: str, name: str, data: dict[str, Any]) -> None:
         postings = [p.as_dict() for p in postings_of(name, data)]
-        self.entries[entry_id] = {"name": name, "reversed": False, "postings": postings}
+        self.entries[entry_id] = {"name": name, "reversed": False, "postings": postings,
+                                  "kind": data.get("kind", "")}
         self.entry_seq += 1
         self._apply_postings(postings)
 
@@ -259,7 +260,7 @@ class Encounter(BillingAggregate):
         source: str,
     ) -> None:
         self._record_entry(entry_id, "AdjustmentPosted", {
-            "line_id": line_id, "party": party, "amount_cents": amount_cents})
+            "line_id": line_id, "party": party, "amount_cents": amount_cents, "kind": kind})
 
     def transfer(
         self, line_id: str, from_party: str, to_party: str, amount_cents: int,
@@ -331,15 +332,17 @@ class Encounter(BillingAggregate):
         self._entry_reversed(entry_id=entry_id, reverses_entry_id=reverses_entry_id,
                              reversed_event=entry["name"], postings=postings,
                              line_id=postings[0]["line_id"], effective_on=effective_on,
-                             reason=reason, source=source)
+                             reason=reason, source=source, kind=entry.get("kind", ""))
         return entry_id
 
     @event("EntryReversed")
     def _entry_reversed(
         self, entry_id: str, reverses_entry_id: str, reversed_event: str,
         postings: list[dict[str, Any]], line_id: str, effective_on: date, reason: str,
-        source: str,
+        source: str, kind: str = "",
     ) -> None:
+        # `kind`: the reversed adjustment's kind, so its journal entry hits the same contra
+        # account (domain.ledger.journal_entry_for); "" for other entries and older events.
         self.entries[reverses_entry_id]["reversed"] = True
         if reversed_event == "ChargeEntered":
             self.lines[line_id]["reversed"] = True
