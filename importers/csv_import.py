@@ -270,14 +270,23 @@ def _unique(rows: list[CsvRow], key: Callable[[CsvRow], Any], what: str,
 Applier = Callable[[CsvRow], None]
 
 
+def already_imported(ledger: BillingLedger, kind: str, sha: str,
+                     name: str) -> ImportOutcome | None:
+    """The outcome of importing a file again: nothing, and when it was first imported."""
+    record = ledger.import_record(kind, sha)
+    if record is None:
+        return None
+    return ImportOutcome(kind, name, sha, "already-imported", 0,
+                         {**record.summary, "imported_on": record.imported_on.isoformat(),
+                          "imported_as": record.file_name})
+
+
 def _run(ledger: BillingLedger, kind: str, name: str, data: bytes,
          validate: Callable[[list[CsvRow], Problems], Callable[[], dict[str, Any]]],
          ) -> ImportOutcome:
     sha = sha256_of(data)
-    if (record := ledger.import_record(kind, sha)) is not None:
-        return ImportOutcome(kind, name, sha, "already-imported", 0,
-                             {**record.summary, "imported_on": record.imported_on.isoformat(),
-                              "imported_as": record.file_name})
+    if (again := already_imported(ledger, kind, sha, name)) is not None:
+        return again
     rows = read_rows(name, data, FORMATS[kind])
     problems = Problems()
     apply = validate(rows, problems)

@@ -44,7 +44,7 @@ from domain.import_record import ImportOutcome, ImportRefused
 from domain.ledger import PATIENT, AdjustmentKind
 from domain.money import AmountError, cents_from_text
 from domain.services.bulk import SourceEntry
-from importers.csv_import import stable_id
+from importers.csv_import import already_imported, stable_id
 
 KIND = "synthea"
 NO_INSURANCE = "NO_INSURANCE"
@@ -354,9 +354,8 @@ def import_synthea(ledger: BillingLedger, files: dict[str, bytes], name: str = "
                    progress: Progress | None = None) -> ImportOutcome:
     """Enter a Synthea export ({file name: bytes}); all of it or, on any fault, none."""
     sha = export_sha256(files)
-    if (record := ledger.import_record(KIND, sha)) is not None:
-        return ImportOutcome(KIND, name, sha, "already-imported", 0,
-                             {**record.summary, "imported_as": record.file_name})
+    if (again := already_imported(ledger, KIND, sha, name)) is not None:
+        return again
     export = read_synthea(files, name)
     if export.problems:
         raise ImportRefused(name, export.problems)

@@ -44,7 +44,7 @@ from domain.import_record import ImportOutcome, ImportRefused
 from domain.money import AmountError, cents_from_text
 from domain.patient_account import ORDER_LETTERS
 from domain.services.charges import parse_units
-from importers.csv_import import sha256_of, stable_id
+from importers.csv_import import already_imported, sha256_of, stable_id
 from importers.x12.segments import (
     Segment,
     Separators,
@@ -605,9 +605,8 @@ def import_837(ledger: BillingLedger, data: bytes, name: str = "<input>", *,
                progress: Progress | None = None) -> ImportOutcome:
     """Enter every claim of an 837P file, or none (ImportRefused names each fault)."""
     sha = sha256_of(data)
-    if (record := ledger.import_record(KIND, sha)) is not None:
-        return ImportOutcome(KIND, name, sha, "already-imported", 0,
-                             {**record.summary, "imported_as": record.file_name})
+    if (again := already_imported(ledger, KIND, sha, name)) is not None:
+        return again
     parsed = parse_837(data, name)
     if parsed.problems:
         raise ImportRefused(name, parsed.problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
@@ -307,3 +308,24 @@ def test_what_claimdesk_submits_imports_back_unchanged(tmp_path: Path) -> None:
         practice_837.PRIMARY]
     assert {p["relationship"] for p in theirs.account(amy.account_no).policies.values()} == {
         "19"}
+
+
+def test_the_cli_prints_the_promised_json_and_exits_1_on_a_refusal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import main
+
+    good, bad = tmp_path / "claims.837", tmp_path / "institutional.837"
+    good.write_bytes(MINIMAL)
+    bad.write_bytes(x12(*SUBSCRIBER_IS_PATIENT, *CLAIM, version="005010X223A2"))
+    db = str(tmp_path / "cli.sqlite3")
+    with freeze_time("2025-03-10"):
+        assert main(["--db", db, "import", "837", str(good), "--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert list(document)[:5] == ["file", "status", "claims", "charge_cents", "events"]
+        assert (document["status"], document["claims"], document["charge_cents"]) == (
+            "imported", 1, 20_000)
+        assert main(["--db", db, "import", "837", str(good), str(bad), "--json"]) == 1
+    again, refusal = json.loads(capsys.readouterr().out)
+    assert (again["status"], again["events"]) == ("already-imported", 0)
+    assert (refusal["status"], refusal["claims"], refusal["events"]) == ("refused", 0, 0)
+    assert "837I (institutional) is out of scope" in refusal["problems"][0]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from domain.application import BillingLedger
 from domain.errors import PermissionDenied
@@ -17,7 +19,15 @@ from importers.csv_import import (
     import_fee_schedule,
     import_patients,
 )
-from tests.builders import BILLING_NPI, CONTRACT, PRIMARY, PRIMARY_PLAN, Practice, refused
+from tests.builders import (
+    BILLING_NPI,
+    CONTRACT,
+    PRIMARY,
+    PRIMARY_PLAN,
+    TODAY,
+    Practice,
+    refused,
+)
 from tests.conftest import LedgerFactory
 
 PATIENTS = (
@@ -260,3 +270,19 @@ class TestCharges:
             "encounter_ref VISIT1",
             "line 3, column diagnoses: 'I10;R07.89' differs from line 2 of the same "
             "encounter_ref VISIT1"]
+
+
+def test_the_cli_names_line_and_column_and_exits_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import main
+
+    path = tmp_path / "cdm.csv"
+    path.write_text("code,price,effective_on\n99213,110.00,2025-01-01\n9921,1,2025-13-01\n")
+    with freeze_time(TODAY):
+        assert main(["--db", str(tmp_path / "cli.sqlite3"), "import", "chargemaster",
+                     str(path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: refused, nothing was imported:",
+        "  line 3, column code: '9921' is not a CPT (5 digits, or 4 digits + F/T/U) or HCPCS "
+        "(letter + 4 digits) code",
+        "  line 3, column effective_on: '2025-13-01' is not a date (YYYY-MM-DD)"]

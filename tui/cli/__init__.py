@@ -11,11 +11,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui.cli import accounts, admin, claims, demo, events, imports_x12, migrate, sandbox
+from tui.cli import (
+    accounts,
+    admin,
+    claims,
+    demo,
+    events,
+    imports_files,
+    imports_x12,
+    migrate,
+    sandbox,
+)
 from tui.cli.context import CliError, Context, run_handler
 
 # Command groups, in the order `claimdesk --help` lists them. Add yours here.
-GROUPS = [demo, accounts, events, admin, migrate, claims, sandbox, imports_x12]
+GROUPS = [demo, accounts, events, admin, migrate, claims, sandbox, imports_x12, imports_files]
 
 
 def build_parser() -> argparse.ArgumentParser:
