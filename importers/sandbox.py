@@ -7,8 +7,8 @@ first line, then deductible PR-1 and coinsurance PR-2), or 20 % coinsurance with
 seeded share of claims is denied with the CARCs billers meet most (CO-16 with M51 or MA130,
 CO-50, CO-97, CO-197, CO-29); a claim sent past the contract's filing limit always gets
 CO-29. A secondary claim is paid from what its 2430 loops say the primary left to the
-patient (OA-23 for the rest). A replacement (7) first reverses the standing adjudication
-(CLP02=22, as the ledger recorded it), a void (8) only reverses it. Every 835 balances at
+patient (OA-23 for the rest). A replacement (7) first reverses each standing adjudication
+(CLP02=22, as the ledger recorded it), a void (8) only reverses them. Every 835 balances at
 line, claim and transaction level (a net negative is carried as a negative ``PLB*WO``).
 """
 
@@ -224,7 +224,7 @@ class PayerBook(Protocol):
     def allowed_per_unit(self, claim: ClaimIn, line: LineIn) -> int | None: ...
     def timely_filing_days(self, claim: ClaimIn) -> int | None: ...
     def benefits(self, claim: ClaimIn) -> Benefits: ...
-    def standing_adjudication(self, claim: ClaimIn) -> AdjudicationDetail | None: ...
+    def live_adjudications(self, claim: ClaimIn) -> list[AdjudicationDetail]: ...
     def line(self, claim: ClaimIn, line_id: str) -> dict[str, Any] | None: ...
     def payer_address(self, payer_id: str) -> dict[str, str]: ...
 
@@ -285,11 +285,11 @@ class LedgerBook:
             deductible_remaining_cents=eligibility["deductible_remaining_cents"] or 0,
             coinsurance_percent=DEFAULT_COINSURANCE_PERCENT if percent is None else percent)
 
-    def standing_adjudication(self, claim: ClaimIn) -> AdjudicationDetail | None:
+    def live_adjudications(self, claim: ClaimIn) -> list[AdjudicationDetail]:
         if self._claim(claim) is None:
-            return None
-        detail: AdjudicationDetail | None = self.ledger.adjudication_detail(claim.claim_id)
-        return detail
+            return []
+        details: list[AdjudicationDetail] = self.ledger.adjudication_details(claim.claim_id)
+        return details
 
     def line(self, claim: ClaimIn, line_id: str) -> dict[str, Any] | None:
         ours = self._claim(claim)
@@ -368,9 +368,7 @@ class Adjudicator:
         out: list[ClaimOut] = []
         for index, claim in enumerate(submission.claims):
             if claim.frequency in ("7", "8"):
-                reversal = self._reversal(claim)
-                if reversal is not None:
-                    out.append(reversal)
+                out.extend(self._reversals(claim))
                 if claim.frequency == "8":
                     continue
             icn = "SBX" + str(int(_digest(self.seed, submission.interchange_control, index,
@@ -476,11 +474,17 @@ class Adjudicator:
                 out.adjustments.append(
                     Adjustment("PR", adjustment.carc, adjustment.amount_cents - covered))
 
-    def _reversal(self, claim: ClaimIn) -> ClaimOut | None:
-        """CLP02=22 taking back the standing adjudication, from the payer's (ledger's) record."""
-        detail = self.book.standing_adjudication(claim)
-        if detail is None:
-            return None
+    def _reversals(self, claim: ClaimIn) -> list[ClaimOut]:
+        """A CLP02=22 for each adjudication still standing, newest first, as the payer (the
+        ledger) recorded it; a correction replaces all of them."""
+        outs = []
+        for detail in reversed(self.book.live_adjudications(claim)):
+            out = self._reversal(claim, detail)
+            if out is not None:
+                outs.append(out)
+        return outs
+
+    def _reversal(self, claim: ClaimIn, detail: AdjudicationDetail) -> ClaimOut | None:
         lines = []
         for line_id, adjudication in detail.lines.items():
             if not adjudication.paid_cents and not adjudication.adjustments:

@@ -180,57 +180,81 @@ class SubmissionCommands(LedgerCore):
             position = page[-1].id + 1
 
     # -- what a payer did, from the ledger ---------------------------------------------------
-    def adjudication_detail(self, claim_id: str) -> AdjudicationDetail | None:
-        """The claim's live (not reversed) adjudications, merged line by line; None if none."""
+    def adjudication_details(self, claim_id: str) -> list[AdjudicationDetail]:
+        """Each live (not reversed) adjudication of a claim, oldest first, with the lines it
+        touched: what a payer's reversal of it has to take back."""
         claim = self._get(Claim, claim_id)
         live = [a for a in claim.adjudications if not a["reversed"]]
         if not live:
-            return None
+            return []
         encounter = self._get(Encounter, claim.encounter_id)
-        entry_ids = {entry_id for a in live for entry_id in a["entry_ids"]}
-        detail = AdjudicationDetail(
+        details = {a["adjudication_id"]: AdjudicationDetail(
             claim_id=claim.claim_id, payer_id=claim.payer_id, policy_id=claim.policy_id,
             coverage_order=claim.coverage_order,
-            payer_claim_control_number=live[-1]["payer_claim_control_number"]
+            payer_claim_control_number=a["payer_claim_control_number"]
             or claim.payer_claim_control_number,
-            paid_on=live[-1]["paid_on"],
-            lines={i: LineAdjudication(i) for i in claim.line_ids})
+            paid_on=a["paid_on"], lines={}) for a in live}
+        owner = {entry_id: details[a["adjudication_id"]]
+                 for a in live for entry_id in a["entry_ids"]}
 
-        def add(line_id: str, source: str, adjustment: Adjustment) -> None:
-            if source.endswith(CLAIM_LEVEL):
+        def add(detail: AdjudicationDetail, line_id: str, source: str,
+                adjustment: Adjustment | None = None, paid_cents: int = 0) -> None:
+            line = detail.lines.setdefault(line_id, LineAdjudication(line_id))
+            line.paid_cents += paid_cents
+            if adjustment is not None and source.endswith(CLAIM_LEVEL):
                 detail.claim_adjustments.append((line_id, adjustment))
-            else:
-                detail.lines.setdefault(line_id, LineAdjudication(line_id)).adjustments.append(
-                    adjustment)
+            elif adjustment is not None:
+                line.adjustments.append(adjustment)
 
         encounter_events: list[Any] = list(self.repository.event_store.get(encounter.id))
         for ev in encounter_events:
-            if getattr(ev, "entry_id", None) not in entry_ids:
+            detail = owner.get(getattr(ev, "entry_id", None) or "")
+            if detail is None:
                 continue
-            name, line_id = type(ev).__name__, ev.line_id
+            name = type(ev).__name__
             if name == "PaymentPosted":
-                detail.lines.setdefault(line_id, LineAdjudication(line_id)).paid_cents += (
-                    ev.amount_cents)
+                add(detail, ev.line_id, ev.source, paid_cents=ev.amount_cents)
             elif name == "AdjustmentPosted":
-                add(line_id, ev.source, Adjustment(ev.group, ev.carc, ev.amount_cents))
+                add(detail, ev.line_id, ev.source, Adjustment(ev.group, ev.carc, ev.amount_cents))
             elif name == "ResponsibilityTransferred" and ev.reason.startswith("PR-"):
-                add(line_id, ev.source, Adjustment("PR", ev.reason[3:], ev.amount_cents))
-        live_ids = {a["adjudication_id"] for a in live}
+                add(detail, ev.line_id, ev.source,
+                    Adjustment("PR", ev.reason[3:], ev.amount_cents))
         claim_events: list[Any] = list(self.repository.event_store.get(claim.id))
         for ev in claim_events:
-            if type(ev).__name__ == "Adjudicated" and ev.adjudication_id in live_ids:
+            if type(ev).__name__ == "Adjudicated" and ev.adjudication_id in details:
                 # Denials stay with the payer, so no entry records them; the event does.
                 for denial in ev.denials:
-                    add(denial["line_id"], denial["source"],
+                    add(details[ev.adjudication_id], denial["line_id"], denial["source"],
                         Adjustment(denial["group"], denial["carc"], denial["amount_cents"]))
         if claim.coverage_order != "P":
             # A later payer's OA-23 (impact of the prior payer) moves no money, so posting
             # records nothing for it; it is whatever of the charge the rest leaves unexplained.
-            for line_id, line in detail.lines.items():
-                gap = encounter.line(line_id)["charge_cents"] - line.accounted_cents
-                if gap > 0:
-                    line.adjustments.append(Adjustment("OA", "23", gap))
-        return detail
+            for detail in details.values():
+                for line_id, line in detail.lines.items():
+                    gap = encounter.line(line_id)["charge_cents"] - line.accounted_cents
+                    if gap > 0:
+                        line.adjustments.append(Adjustment("OA", "23", gap))
+        return list(details.values())
+
+    def adjudication_detail(self, claim_id: str) -> AdjudicationDetail | None:
+        """Where the claim stands with its payer, line by line; None if never adjudicated.
+
+        A payer may adjudicate some lines again without reversing the first answer (a denied
+        line paid after an appeal): each line takes its latest adjudication.
+        """
+        details = self.adjudication_details(claim_id)
+        if not details:
+            return None
+        latest = details[-1]
+        standing = AdjudicationDetail(
+            claim_id=latest.claim_id, payer_id=latest.payer_id, policy_id=latest.policy_id,
+            coverage_order=latest.coverage_order,
+            payer_claim_control_number=latest.payer_claim_control_number,
+            paid_on=latest.paid_on, lines={})
+        for detail in details:
+            standing.lines.update(detail.lines)
+            standing.claim_adjustments.extend(detail.claim_adjustments)
+        return standing
 
     def _prior_payers(self, claim: Claim, encounter: Encounter) -> tuple[list[PriorPayer],
                                                                          list[str]]:

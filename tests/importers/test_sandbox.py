@@ -361,3 +361,42 @@ class TestRoundTrip:
         assert result.payment_cents == 0
         assert ledger.encounter(practice.encounters["amy"]).balances_by_party() == {
             "12345": 170_00}
+
+    def test_a_denied_line_paid_later_is_reported_and_reversed_as_the_payer_left_it(
+            self, practice: Practice, tmp_path: Path) -> None:
+        from domain.remittance import CasAdjustment, ClaimRemit, ServiceRemit
+
+        ledger = practice.ledger
+        submit(practice, tmp_path / "b.837")
+        john = practice.claims["john"]
+        office, ecg = ledger.claim(john).line_ids
+        ledger.post_remittance(ClaimRemit(
+            claim_id=john, status_code="1", charge_cents=200_00, paid_cents=80_00,
+            patient_responsibility_cents=20_00, payer_claim_control_number="ICN1",
+            paid_on=date(2025, 2, 1), source="era:t:1:CLP1", services=(
+                ServiceRemit("99214", ("25",), 150_00, 80_00, (
+                    CasAdjustment("CO", "45", 50_00), CasAdjustment("PR", "2", 20_00)),
+                    line_ref=office),
+                ServiceRemit("93000", (), 50_00, 0, (CasAdjustment("CO", "50", 50_00),),
+                             line_ref=ecg))))
+        ledger.post_remittance(ClaimRemit(   # after an appeal, the ECG alone
+            claim_id=john, status_code="1", charge_cents=50_00, paid_cents=24_00,
+            patient_responsibility_cents=6_00, payer_claim_control_number="ICN2",
+            paid_on=date(2025, 3, 1), source="era:t:2:CLP1", services=(
+                ServiceRemit("93000", (), 50_00, 24_00, (
+                    CasAdjustment("CO", "45", 20_00), CasAdjustment("PR", "2", 6_00)),
+                    line_ref=ecg),)))
+        standing = ledger.adjudication_detail(john)
+        assert standing is not None and standing.paid_cents == 104_00
+        assert {i: line.accounted_cents for i, line in standing.lines.items()} == {
+            office: 150_00, ecg: 50_00}
+        assert ledger.start_replacement(john, "modifier") == []
+        text, _ = adjudicate(practice, submit(practice, tmp_path / "r.837"), tmp_path,
+                             name="r.835")
+        clps = [s for s in segments_of(text) if s[0] == "CLP"]
+        assert [(c[2], c[4], c[7]) for c in clps][:2] == [("22", "-24", "ICN2"),
+                                                          ("22", "-80", "ICN1")]
+        assert self.import_835(practice, tmp_path / "r.835").status == "posted"
+        assert [a["reversed"] for a in ledger.claim(john).adjudications] == [True, True, False]
+        assert ledger.encounter(practice.encounters["john"]).balances_by_party() == {
+            "PATIENT": 26_00}
