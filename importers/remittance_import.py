@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from domain.errors import BillingError
 from domain.services.remittances import (
     REFUSED,
     AcknowledgementImport,
@@ -59,8 +60,16 @@ def import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool = False,
             file=name, status=REFUSED, payment_cents=parsed.payment_cents,
             claims=parsed.claim_count, dry_run=dry_run,
             message="refused, nothing posted: " + refusal_message(problems), notes=warnings)
-    result: RemittanceImport = ledger.import_remittance(
-        parsed.document, dry_run=dry_run, progress=_phase(progress, "post"))
+    try:
+        result: RemittanceImport = ledger.import_remittance(
+            parsed.document, dry_run=dry_run, progress=_phase(progress, "post"))
+    except BillingError as error:
+        # A rule of the ledger as a whole (a closed period, the user's role, a conflict that
+        # kept recurring): the file is refused like any other, so the next file still runs.
+        return RemittanceImport(
+            file=name, status=REFUSED, payment_cents=parsed.payment_cents,
+            claims=parsed.claim_count, dry_run=dry_run,
+            message=f"refused, nothing posted: {error.title}: {error}", notes=warnings)
     result.notes = warnings + result.notes
     return result
 
@@ -88,8 +97,14 @@ def import_acknowledgement(
             file=name, kind=parsed.kind or kind or "", status=REFUSED, sets=len(parsed.sets),
             claims=len(parsed.claims), dry_run=dry_run,
             message="refused, nothing recorded: " + refusal_message(problems))
-    result: AcknowledgementImport = ledger.import_acknowledgements(
-        parsed.document, dry_run=dry_run)
+    try:
+        result: AcknowledgementImport = ledger.import_acknowledgements(
+            parsed.document, dry_run=dry_run)
+    except BillingError as error:
+        return AcknowledgementImport(
+            file=name, kind=parsed.kind, status=REFUSED, sets=len(parsed.sets),
+            claims=len(parsed.claims), dry_run=dry_run,
+            message=f"refused, nothing recorded: {error.title}: {error}", notes=warnings)
     result.notes = warnings + result.notes
     return result
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from domain.money import AmountError, cents_from_text, format_plain
+from domain.money import AmountError, Cents, cents_from_text, format_plain
 from domain.remittance import CasAdjustment, ClaimRemit, ServiceRemit
 from domain.remittance_file import (
     ProviderAdjustment,
@@ -196,7 +196,7 @@ def normalized_text(segments: Sequence[Segment], separators: Separators) -> str:
 def balance_problems(advice: RemittanceAdvice) -> list[str]:
     """The three balancing equations, each failure with its figures (empty: balanced)."""
     problems: list[str] = []
-    money = format_plain
+    money = _money
     for remitted in advice.claims:
         remit = remitted.remit
         where = f"claim {remit.claim_id} (segment {remitted.segment})"
@@ -225,6 +225,10 @@ def balance_problems(advice: RemittanceAdvice) -> list[str]:
     return problems
 
 
+def _money(cents: int) -> str:
+    return format_plain(Cents(cents))
+
+
 def _cross_checks(advice: RemittanceAdvice) -> list[str]:
     """Informational checks that do not stop posting (DOMAIN.md §2: CLP05 is cross-checked)."""
     warnings = []
@@ -235,8 +239,8 @@ def _cross_checks(advice: RemittanceAdvice) -> list[str]:
         if remit.patient_responsibility_cents != pr and not remit.is_reversal:
             warnings.append(
                 f"claim {remit.claim_id} (segment {remitted.segment}): CLP05 "
-                f"{format_plain(remit.patient_responsibility_cents)} differs from the PR "
-                f"adjustments {format_plain(pr)}; the PR adjustments are posted")
+                f"{_money(remit.patient_responsibility_cents)} differs from the PR "
+                f"adjustments {_money(pr)}; the PR adjustments are posted")
     return warnings
 
 

@@ -322,6 +322,16 @@ class TestRefusedFiles:
         assert "pyx12: segment 25 ST: SE count of 30 for SE02=0001 is wrong. I count 23" in (
             result.message)
 
+    def test_a_payment_dated_in_a_closed_period_is_refused_whole(
+        self, ledger: BillingLedger, visit: Visit, claim_id: str,
+    ) -> None:
+        ledger.close_period("2025-01")   # 835_min pays on 2025-01-30
+        before = ledger.events_count()
+        result = import_835(ledger, MIN, "835_min.x12")
+        assert result.status == "refused" and ledger.events_count() == before
+        assert "Period closed" in result.message and "closed through 2025-01-31" in (
+            result.message)
+
 
 @pytest.fixture(autouse=True)
 def _no_stray_files(tmp_path: Path) -> Iterator[None]:
@@ -329,3 +339,33 @@ def _no_stray_files(tmp_path: Path) -> Iterator[None]:
     before = set(EXAMPLES.iterdir())
     yield
     assert set(EXAMPLES.iterdir()) == before
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_file_posts_once_and_its_evidence_round_trips(
+    frozen_clock: Any,
+) -> None:
+    from domain.storage import resolve_store
+    from tests.builders import set_up_practice
+    from tests.pg import drop_pg_database, fresh_pg_database, pg_url_or_skip
+
+    url = fresh_pg_database(pg_url_or_skip())
+    ledger = BillingLedger(env=resolve_store(url).event_store_env(), actor="biller", seed=7)
+    try:
+        set_up_practice(ledger)
+        visit = open_visit(ledger, register_patient(ledger))
+        submitted_claim(ledger, visit.encounter_id, claim_id=CLAIM_ID)
+        strangers = [segment for n in range(300) for segment in (
+            f"CLP*STRANGER{n}*1*100*60**12*ICN{n}", "SVC*HC:99213*100*60**1", "CAS*CO*45*40")]
+        raw = build_835([*WORKED_CLAIM, *strangers], payment="18080")
+        result = import_835(ledger, raw, "big.835")
+        assert (result.status, result.matched, result.unmatched) == ("posted", 1, 300)
+        assert ledger.encounter(visit.encounter_id).balances_by_party() == {PATIENT: 5000}
+        digest = hashlib.sha256(raw).hexdigest()
+        assert ledger.source_file(digest) == raw
+        before = ledger.events_count()
+        assert import_835(ledger, raw, "big-again.835").status == "already-posted"
+        assert ledger.events_count() == before
+    finally:
+        ledger.close()
+        drop_pg_database(url)
