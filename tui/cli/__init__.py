@@ -20,12 +20,14 @@ from tui.cli import (
     imports_files,
     imports_x12,
     migrate,
+    reports,
     sandbox,
 )
 from tui.cli.context import CliError, Context, run_handler
 
 # Command groups, in the order `claimdesk --help` lists them. Add yours here.
-GROUPS = [demo, accounts, events, admin, migrate, claims, sandbox, imports_x12, imports_files]
+GROUPS = [demo, accounts, events, admin, migrate, claims, sandbox, imports_x12, imports_files,
+          reports]
 
 
 def build_parser() -> argparse.ArgumentParser:
