@@ -7,14 +7,17 @@ pinned to that date so every command and the default as-of see the same "today".
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from textual.widgets import Input, Select
+from textual.worker import WorkerCancelled
 
 from domain import clock
 from domain.application import BillingLedger
@@ -81,9 +84,30 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> date:
     return TODAY
 
 
+@pytest.fixture(scope="session")
+def desk_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """The fixed desk, built once per session and closed; each test works on a copy."""
+    made = build_desk(tmp_path_factory.mktemp("desk") / "ledger.sqlite3")
+    made.queries.close()
+    made.ledger.close()
+    return made
+
+
+def open_copy(template: Desk, path: Path) -> Desk:
+    for suffix in ("", "-wal", "-shm"):
+        source = template.path.with_name(template.path.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, path.with_name(path.name + suffix))
+    ledger = BillingLedger(env=resolve_store(str(path)).event_store_env(), actor="biller",
+                           seed=11)
+    queries = BillingQueries.for_ledger(ledger)
+    ledger.after_save.append(queries.catch_up)
+    return replace(template, ledger=ledger, queries=queries, path=path)
+
+
 @pytest.fixture
-def desk(tmp_path: Path, pinned_today: date) -> Iterator[Desk]:
-    made = build_desk(tmp_path / "ledger.sqlite3")
+def desk(tmp_path: Path, pinned_today: date, desk_template: Desk) -> Iterator[Desk]:
+    made = open_copy(desk_template, tmp_path / "ledger.sqlite3")
     yield made
     made.queries.close()
     made.ledger.close()
@@ -95,18 +119,22 @@ def screen_text(app: BillingApp) -> str:
 
 
 async def settle(pilot: Any) -> None:
-    """Let workers finish and their results reach the screen."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    """Let workers finish and their results reach the screen.
+
+    An exclusive worker replaced by a newer one (a keystroke in an incremental search) is
+    cancelled; waiting on it raises WorkerCancelled, which only means: wait again.
+    """
+    for _ in range(3):
+        await pilot.pause()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
     await pilot.pause()
 
 
 async def fill(pilot: Any, values: dict[str, str]) -> None:
     """Type into a form's fields by key (selects are set: their overlay is Textual's)."""
-    from textual.widgets import Input, Select  # noqa: PLC0415
-
     screen = pilot.app.screen
     for name, value in values.items():
         widget = screen.query_one(f"#f-{name}")

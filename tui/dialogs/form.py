@@ -116,7 +116,7 @@ class FormDialog(BillingModal[Any]):
                                          allow_blank=not options or not spec.required,
                                          value=default if default in values else
                                          (options[0][1] if options and spec.required
-                                          else Select.BLANK))
+                                          else Select.NULL))
                         else:
                             yield Input(default, id=f"f-{spec.name}", compact=True,
                                         placeholder=spec.placeholder or _placeholder(spec))
@@ -133,7 +133,7 @@ class FormDialog(BillingModal[Any]):
             widget = self.query_one(f"#f-{spec.name}")
             if isinstance(widget, Select):
                 value = widget.value
-                if value is Select.BLANK or value is None:
+                if value is Select.NULL or value is None:
                     if spec.required:
                         raise FormError(f"{spec.label}: choose one")
                     value = None

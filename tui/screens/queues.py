@@ -80,7 +80,14 @@ class QueueScreen(BillingScreen):
     # -- reading -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="queue-names", exit_on_error=False)
     def load_names(self) -> None:
-        names = self.billing.queries.queue_names()
+        queries = self.billing.queries
+        if not hasattr(queries, "queue_names"):
+            # The queue read models land with the projections issue.
+            self.app.call_from_thread(
+                self.query_one("#queue-status", Static).update,
+                "Work queues are not available in this ledger's read models yet.")
+            return
+        names = queries.queue_names()
         self.app.call_from_thread(self._show_names, names)
 
     def _show_names(self, names: Any) -> None:
@@ -93,6 +100,7 @@ class QueueScreen(BillingScreen):
             options.append((f"{label} ({count:,})" if isinstance(count, int) else label, name))
         select = self.query_one("#queue-name", Select)
         select.set_options(options)
+        self.billing.queue_names = [value for _, value in options]
         if options:
             wanted = self.queue_name if self.queue_name in {v for _, v in options} else None
             self.queue_name = wanted or options[0][1]
@@ -139,7 +147,7 @@ class QueueScreen(BillingScreen):
     # -- acting ------------------------------------------------------------------------------
     @on(Select.Changed, "#queue-name")
     def _queue_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK or event.value == self.queue_name:
+        if event.value is Select.NULL or event.value == self.queue_name:
             return
         self.queue_name = str(event.value)
         self.columns = []

@@ -93,6 +93,14 @@ class PagedTable(DataTable[Any]):
             return
         super().action_page_down()
 
+    def action_scroll_home(self) -> None:
+        """Home: the first row of the page."""
+        self.move_cursor(row=0)
+
+    def action_scroll_end(self) -> None:
+        """End: the last row of the page (down or PageDown from there turns the page)."""
+        self.move_cursor(row=max(0, self.rows_on_page - 1))
+
     def action_page_up(self) -> None:
         if self.cursor_row <= 0:
             self.action_previous_page(land_on_last=True)
