@@ -72,20 +72,19 @@ def _read(path: Path) -> bytes:
 
 
 def _import_835(args: argparse.Namespace, context: Context) -> int:
-    documents = []
-    refused = False
+    results = []
+    # The bar redraws on stderr; the summaries go to stdout once it is gone.
     with _progress_bar(not args.json and sys.stderr.isatty()) as progress_for:
         for path in args.files:
-            result = import_835(context.ledger, _read(path), str(path), dry_run=args.dry_run,
-                                progress=progress_for(path.name))
-            refused |= result.status == "refused"
-            if args.json:
-                documents.append(_era_json(result, args.dry_run))
-            else:
-                _print_era(result, args.dry_run)
+            results.append(import_835(context.ledger, _read(path), str(path),
+                                      dry_run=args.dry_run, progress=progress_for(path.name)))
     if args.json:
+        documents = [_era_json(result, args.dry_run) for result in results]
         emit_json(documents[0] if len(documents) == 1 else documents)
-    return 1 if refused else 0
+    else:
+        for result in results:
+            _print_era(result, args.dry_run)
+    return 1 if any(result.status == "refused" for result in results) else 0
 
 
 def _era_json(result: Any, dry_run: bool) -> dict[str, Any]:
@@ -132,21 +131,19 @@ def _print_era(result: Any, dry_run: bool) -> None:
 
 
 def _import_ack(args: argparse.Namespace, context: Context) -> int:
-    documents = []
-    refused = False
+    results = []
     with _progress_bar(not args.json and sys.stderr.isatty()) as progress_for:
         for path in args.files:
-            result = import_acknowledgement(
+            results.append(import_acknowledgement(
                 context.ledger, _read(path), str(path), kind=args.kind, dry_run=args.dry_run,
-                progress=progress_for(path.name))
-            refused |= result.status == "refused"
-            if args.json:
-                documents.append(result.as_dict())
-            else:
-                _print_ack(result, args.dry_run)
+                progress=progress_for(path.name)))
     if args.json:
+        documents = [result.as_dict() for result in results]
         emit_json(documents[0] if len(documents) == 1 else documents)
-    return 1 if refused else 0
+    else:
+        for result in results:
+            _print_ack(result, args.dry_run)
+    return 1 if any(result.status == "refused" for result in results) else 0
 
 
 def _print_ack(result: Any, dry_run: bool) -> None:
