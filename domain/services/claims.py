@@ -345,6 +345,18 @@ class ClaimCommands(LedgerCore):
                         reference=remit.payer_claim_control_number,
                         source=f"{remit.source}:claim-level", allow_negative=True))
             result.paid_cents += remit.paid_cents
+        elif remit.services and result.paid_cents != remit.paid_cents:
+            # Claim-level CAS beside line detail: the lines' SVC03 add up to more (or less)
+            # than the payer paid (CLP04 = ΣSVC03 − Σ claim-level CAS). The adjustment itself
+            # was applied above; this entry takes the difference back so that the money
+            # posted for the claim is exactly CLP04 (DOMAIN §9 I4).
+            first = next(i for i in claim.line_ids if not encounter.line(i)["reversed"])
+            result.entry_ids.append(encounter.post_payment(
+                line_id=first, party=party, amount_cents=remit.paid_cents - result.paid_cents,
+                effective_on=remit.paid_on, method="ERA",
+                reference=remit.payer_claim_control_number,
+                source=f"{remit.source}:claim-level", allow_negative=True))
+            result.paid_cents = remit.paid_cents
         if denials and result.paid_cents == 0:
             result.outcome = Outcome.DENIED
         elif denials:
