@@ -347,7 +347,7 @@ class ClaimCommands(LedgerCore):
             result.paid_cents += remit.paid_cents
         elif remit.services and result.paid_cents != remit.paid_cents:
             # Claim-level CAS beside line detail: the lines' SVC03 add up to more (or less)
-            # than the payer paid (CLP04 = ΣSVC03 − Σ claim-level CAS). The adjustment itself
+            # than the payer paid (CLP04 = sum(SVC03) - sum(claim-level CAS)). The adjustment itself
             # was applied above; this entry takes the difference back so that the money
             # posted for the claim is exactly CLP04 (DOMAIN §9 I4).
             first = next(i for i in claim.line_ids if not encounter.line(i)["reversed"])
