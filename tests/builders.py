@@ -90,7 +90,9 @@ def set_up_practice(ledger: BillingLedger, *, timely_filing_days: int = 365) -> 
     PRIMARY has a contract with the fee schedule `FEES`; SECONDARY (a supplement) has none.
     """
     ledger.enroll_provider(BILLING_NPI, "ACME MEDICAL GROUP", TIN, "207Q00000X",
-                           is_billing=True, is_person=False)
+                           is_billing=True, is_person=False,
+                           address={"line1": "100 MAIN ST", "city": "SPRINGFIELD",
+                                    "state": "IL", "zip": "627011234"})
     ledger.enroll_provider(RENDERING_NPI, "WELBY MARCUS", TIN, "207R00000X")
     ledger.register_payer(PRIMARY, "ACME HEALTH PLAN")
     ledger.add_plan(PRIMARY, PRIMARY_PLAN, "Acme PPO")
