@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from domain import clock
 from domain.application import BillingLedger
 from domain.migration import copy_events
 from domain.services.core import chain_break
@@ -54,7 +55,7 @@ def build_kit(workdir: Path, claims: int) -> Kit:
     memory = BillingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                                 "SQLITE_DBNAME": ":memory:"}, actor="biller", seed=3)
     set_up_practice(memory)
-    service_date = date.today() - timedelta(days=10)
+    service_date = clock.today() - timedelta(days=10)   # the CLI below runs on the real clock
     for n in range(claims):
         account = register_patient(memory, last_name=LAST_NAMES[n % len(LAST_NAMES)],
                                    first_name=f"PAT{n:04d}".replace("0", "O"),
