@@ -126,17 +126,20 @@ class RemittanceCommands(ClaimCommands):
         loaded: dict[UUID, BillingAggregate] = {}
         created: list[BillingAggregate] = []
         total = sum(len(a.claims) for a in new)
-        done = 0
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            if progress is not None and (done[0] % 100 == 0 or done[0] == total):
+                progress(done[0], total)
+
         try:
             for advice in new:
-                remittance = self._post_advice(document, advice, loaded, result)
+                remittance = self._post_advice(document, advice, loaded, result, tick)
                 created += [remittance, PaymentTrace(
                     payer_id=advice.payer_id, trace_number=advice.trace_number,
                     content_sha256=advice.content_sha256, remittance_id=str(remittance.id))]
                 result.remittance_ids.append(str(remittance.id))
-                done += len(advice.claims)
-                if progress is not None:
-                    progress(done, total)
         except (BillingError, UnmatchedRemitError) as error:
             # Something refused after it had changed a claim: the whole file stays out.
             result.status, result.message = REFUSED, f"nothing posted: {error}"
@@ -189,6 +192,7 @@ class RemittanceCommands(ClaimCommands):
     def _post_advice(
         self, document: RemittanceDocument, advice: RemittanceAdvice,
         loaded: dict[UUID, BillingAggregate], result: RemittanceImport,
+        tick: Callable[[], None],
     ) -> RemittanceFile:
         summaries: list[dict[str, Any]] = []
         held: list[tuple[int, Any, str]] = []
@@ -217,6 +221,7 @@ class RemittanceCommands(ClaimCommands):
                 result.unapplied.append({"claim_id": remit.claim_id, "index": index,
                                          "paid_cents": remit.paid_cents, "reason": reason})
             summaries.append(summary)
+            tick()
         remittance = RemittanceFile(
             payer_id=advice.payer_id, payer_name=advice.payer_name,
             trace_number=advice.trace_number, content_sha256=advice.content_sha256,
