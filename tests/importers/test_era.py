@@ -106,6 +106,8 @@ class TestReading:
         assert parsed.advices[0].claims[0].remit.services[0].modifiers == ("25",)
         # The content hash ignores separators and layout: a re-sent file is the same payment.
         assert parsed.advices[0].content_sha256 == plain.advices[0].content_sha256
+        assert parsed.separators is not None
+        assert validate(parsed.separators, parsed.segments).status == "OK"
 
     def test_line_control_number_original_code_and_remark_codes(self) -> None:
         claim = ["CLP*C1*1*100*60**12*ICN1", "SVC*HC:99213*100*60**1*HC:99214",
