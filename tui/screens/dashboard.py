@@ -22,16 +22,26 @@ GROUPINGS = ("payer", "plan")
 COLUMN_OF = {"PATIENT": "patient_cents", "AGENCY": "agency_cents"}
 
 
-def kpi_text(name: str, value: Any) -> str:
-    """One KPI for people: cents as dollars, rates as they come from the read model."""
-    label = name.replace("_cents", "").replace("_", " ")
-    if name.endswith("_cents") and isinstance(value, int):
-        return f"{label}: {usd(value)}"
-    if isinstance(value, float):
-        return f"{label}: {value:,.2f}"
-    if isinstance(value, dict | list):
-        return ""
-    return f"{label}: {value}"
+# The KPIs that fit the panel at 80x24, in the words billers use; rates are percents.
+KPIS = (("days_in_ar", "Days in A/R", ""), ("ar_over_90_pct", "A/R over 90", "%"),
+        ("denial_rate", "Denial rate", "%"), ("denial_rate_dollars", "Denied $", "%"),
+        ("gross_collection_rate", "Gross collect.", "%"),
+        ("net_collection_rate", "Net collection", "%"),
+        ("first_pass_acceptance_rate", "First-pass ok", "%"),
+        ("clean_claim_rate", "Clean claims", "%"), ("net_ar_cents", "Net A/R", "$"))
+
+
+def kpi_text(label: str, value: Any, unit: str) -> str:
+    """One KPI line: 'Denial rate      12.5%'; a missing figure is an em dash."""
+    if value is None:
+        shown = "—"
+    elif unit == "$":
+        shown = usd(value)
+    elif isinstance(value, float):
+        shown = f"{value:,.1f}{unit}"
+    else:
+        shown = f"{value}{unit}"
+    return f"{label:<15}{shown:>11}"
 
 
 class DashboardScreen(BillingScreen):
@@ -122,14 +132,11 @@ class DashboardScreen(BillingScreen):
                           *(money_cell(buckets.get(b, {}).get(column, 0)) for b in BUCKETS))
 
     def _show_kpis(self, kpis: Any) -> None:
-        lines = ["[b]KPIs[/b]"]
+        lines = ["[b]KPIs[/b]" + (f" ({kpis.get('period_days')} days)"
+                                 if isinstance(kpis, dict) and kpis.get("period_days") else "")]
         if isinstance(kpis, dict):
-            for name, value in kpis.items():
-                if name in ("as_of",):
-                    continue
-                text = kpi_text(name, value)
-                if text:
-                    lines.append(ellipsize(text, 28))
+            lines += [kpi_text(label, kpis.get(name), unit) for name, label, unit in KPIS
+                      if name in kpis]
         else:
             lines.append("not available yet")
         self.query_one("#kpis", Static).update("\n".join(lines))

@@ -87,7 +87,8 @@ class QueueScreen(BillingScreen):
                 self.query_one("#queue-status", Static).update,
                 "Work queues are not available in this ledger's read models yet.")
             return
-        names = queries.queue_names()
+        titled = getattr(queries, "queue_titles", None)
+        names = titled() if callable(titled) else queries.queue_names()
         self.app.call_from_thread(self._show_names, names)
 
     def _show_names(self, names: Any) -> None:
