@@ -13,7 +13,9 @@ the simulated story. Business dates are passed explicitly wherever a command tak
 Deterministic for a seed: all choices come from `random.Random(seed)`, and the ledger should
 be built with the same `seed=` so its account, encounter and claim ids repeat too. Work in
 the last weeks is left unfinished on purpose (unbilled visits, claims awaiting the payer,
-open denials, unpaid statements) so the work queues have something in them.
+open denials, unpaid statements) so the work queues have something in them. Each story
+(denial kinds, reversal, refund, referral and recovery, payment plan...) is played the first
+time it is feasible and then at a realistic rate, so a demo of a dozen patients has them all.
 """
 
 from __future__ import annotations
@@ -535,8 +537,12 @@ class DemoPractice:
             room = self.n_patients - len(self.people)
             size = 1 if forced or room == 1 or rng.random() > 0.22 else min(
                 room, rng.choice([2, 2, 3, 3, 4]))
+            if h == 3 and room > 1:
+                size = min(room, 3)  # at least one family with one guarantor
             head_age = rng.choices([rng.randrange(19, 64), rng.randrange(65, 90)],
                                    [75, 25])[0] if size == 1 else rng.randrange(26, 58)
+            if forced:
+                head_age = min(head_age, 60)  # self-pay stories: not yet on Medicare
             members = [self.new_person(h, last, head_age, address)]
             if size > 1 and rng.random() < 0.6:
                 spouse = self.new_person(h, last, head_age + rng.randrange(-5, 6), address)
@@ -752,8 +758,14 @@ class DemoPractice:
         household = self.households[person.household]
         policies = person.policies_on(day)
         template = person.templates[n]
+        # One visit with a procedure that needs prior authorization, so the demo surely has
+        # the CO-197 story however few patients it has.
+        needs_auth = bool(policies) and template >= 0 and self.want(
+            "auth-procedure", 0.0, feasible=day > self.start + timedelta(days=25))
+        if needs_auth:
+            template = next(i for i, v in enumerate(VISITS) if v[0] == "Knee pain")
         new_patient = not person.seen and household.registered_on is None
-        diagnoses, lines = self.code_visit(person, template, policies, new_patient)
+        diagnoses, lines = self.code_visit(person, template, policies, new_patient, needs_auth)
         person.seen = True
         billing = SOLO_NPI if policies and policies[0]["payer_id"] == "TRIWS" else GROUP_NPI
         rendering = (SOLO_NPI if billing == SOLO_NPI
@@ -765,10 +777,10 @@ class DemoPractice:
             person.account_no, day, billing_npi=billing, rendering_npi=rendering,
             place_of_service="11", diagnoses=diagnoses, self_pay=not policies)
         with self.as_user(BILLER):
-            self.charge_visit(household, encounter_id, lines, policies)
+            self.charge_visit(household, encounter_id, lines, policies, may_be_late=not needs_auth)
 
     def charge_visit(self, household: Household, encounter_id: str, lines: list[ChargeLine],
-                     policies: list[dict[str, Any]]) -> None:
+                     policies: list[dict[str, Any]], may_be_late: bool) -> None:
         """The coder enters the lines; what the patient pays at checkout is posted."""
         led, rng, day = self.ledger, self.rng, self.day
         led.enter_charges(encounter_id, lines)
@@ -795,19 +807,19 @@ class DemoPractice:
                                      method="card", reference="copay at check-in")
         # Claims go out after coding review: usually in a few days, sometimes held.
         lag = rng.choice([1, 1, 2, 2, 3, 4])
+        filing_days = PAYER_BY_ID[policies[0]["payer_id"]].timely_filing_days
         late = self.want("late-filing", 0.0, feasible=(
-            policies[0]["payer_id"] in ("UNITY", "CSCDH") and len(policies) == 1
-            and day + timedelta(days=PAYER_BY_ID[policies[0]["payer_id"]].timely_filing_days
-                                + 60) <= self.through))
+            may_be_late and day + timedelta(days=filing_days + 60) <= self.through))
         if late:
-            lag = PAYER_BY_ID[policies[0]["payer_id"]].timely_filing_days + 4
+            lag = filing_days + 4
         elif (self.through - day).days < 21 and rng.random() < 0.25:
             lag += rng.randrange(7, 30)  # coding query: the claim waits
         self.at(day + timedelta(days=lag), BILLING, BILLER,
                 lambda: self.bill_primary(encounter_id, household, late))
 
     def code_visit(self, person: Person, template: int, policies: list[dict[str, Any]],
-                   new_patient: bool) -> tuple[list[str], list[ChargeLine]]:
+                   new_patient: bool, every_extra: bool = False,
+                   ) -> tuple[list[str], list[ChargeLine]]:
         rng, day = self.rng, self.day
         age = person.age_on(day)
         medicare = bool(policies) and policies[0]["payer_id"] == "MEDCR"
@@ -842,7 +854,7 @@ class DemoPractice:
         pointers = list(range(1, min(len(diagnoses), 4) + 1))
         lines.append((em, [], 1, pointers))
         for group, p in extras:
-            if rng.random() < p and len(lines) + len(group) <= 4:
+            if (every_extra or rng.random() < p) and len(lines) + len(group) <= 4:
                 for code, units in group:
                     lines.append((code, [], units, [1]))
         if any(code in ("11102", "17110", "69210", "12001", "20610") for code, *_ in lines):
@@ -967,7 +979,7 @@ class DemoPractice:
         story = info.story
         if not story and claim.frequency == "1":
             # About 8% of first submissions are denied; each kind at least once.
-            kinds = {"CO-16": 30, "CO-50": 25, "CO-97": 25, "CO-197": 20}
+            kinds = {"CO-197": 20, "CO-97": 25, "CO-16": 30, "CO-50": 25}  # pickiest first
             if len(lines) < 2:
                 del kinds["CO-97"]
             if not any(line["code"] in PROCEDURES_NEEDING_AUTH for line in lines[1:]):
