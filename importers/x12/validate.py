@@ -104,9 +104,10 @@ def _captured_pyx12_log() -> Iterator[_Capture]:
 
 def validate(
     separators: Separators, segments: Sequence[Segment], *,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, map_path: str | None = None,
 ) -> ValidationReport:
-    """Validate tokenized segments with pyx12 against its 5010 (or 4010) maps."""
+    """Validate tokenized segments with pyx12 against its 5010 (or 4010) maps (or those in
+    `map_path`, a directory laid out like pyx12's own map folder)."""
     import pyx12.params  # noqa: PLC0415 - loading pyx12 and its maps costs; only when validating
     import pyx12.x12n_document  # noqa: PLC0415
 
@@ -124,7 +125,7 @@ def validate(
         try:
             ok = pyx12.x12n_document.x12n_document(
                 param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=None,
-                fd_html=None, fd_json=errors, callback=callback)
+                fd_html=None, fd_json=errors, map_path=map_path, callback=callback)
         except Exception as error:  # a validator crash is a finding about the file
             at = seen[0] + 1
             seg_id = segments[at - 1].id if 0 < at <= total else ""
