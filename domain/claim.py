@@ -302,3 +302,31 @@ class Claim(BillingAggregate):
     @event("Closed")
     def _closed(self, closed_on: date, reason: str) -> None:
         self.state = ClaimState.CLOSED
+
+    # -- claim status answers (277) -------------------------------------------------------------
+    def report_status(self, reported_on: date, category: str, status: str, statuses: list[str],
+                      payer_claim_control_number: str, trace_number: str, source: str) -> None:
+        """What a payer's 277 said of the claim; state changes are separate commands."""
+        self._status_reported(
+            reported_on=reported_on, category=category, status=status, statuses=statuses,
+            payer_claim_control_number=payer_claim_control_number, trace_number=trace_number,
+            source=source)
+
+    @event("StatusReported")
+    def _status_reported(self, reported_on: date, category: str, status: str,
+                         statuses: list[str], payer_claim_control_number: str,
+                         trace_number: str, source: str) -> None:
+        self.status_reports = [*getattr(self, "status_reports", []), {
+            "reported_on": reported_on, "category": category, "status": status,
+            "statuses": list(statuses), "trace_number": trace_number}]
+        if payer_claim_control_number and not self.payer_claim_control_number:
+            self.payer_claim_control_number = payer_claim_control_number
+
+    @property
+    def last_status(self) -> dict[str, Any] | None:
+        reports = getattr(self, "status_reports", [])
+        return reports[-1] if reports else None
+
+    @property
+    def status_traces(self) -> set[str]:
+        return {r["trace_number"] for r in getattr(self, "status_reports", []) if r["trace_number"]}

@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "set_guarantor": FRONT_DESK, "add_coverage": FRONT_DESK, "reorder_coverage": FRONT_DESK,
     "terminate_coverage": FRONT_DESK, "record_eligibility": FRONT_DESK,
     "open_encounter": FRONT_DESK,
+    "send_eligibility_requests": FRONT_DESK, "import_eligibility_responses": FRONT_DESK,
     # file imports: each row then runs as its own use case, needing that use case's role
     "record_import": FRONT_DESK | CONFIGURATION, "open_encounter_as_billed": FRONT_DESK,
     # needs a supervisor (DOMAIN §10: approvals)
