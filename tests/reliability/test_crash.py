@@ -120,6 +120,7 @@ def test_a_killed_import_leaves_nothing_partial(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_twenty_kills_at_random_points_while_posting_a_large_835(tmp_path: Path) -> None:
     kit = build_kit(tmp_path, claims=300)
     rng = random.Random(20)

@@ -128,6 +128,7 @@ def test_a_few_hundred_hostile_files_are_answered_cleanly(fuzz_ledger: BillingLe
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_ten_thousand_hostile_files_are_answered_cleanly(fuzz_ledger: BillingLedger) -> None:
     tally = run_fuzz(fuzz_ledger, count=8_000, seed=2)
     assert sum(tally.values()) >= 10_000
