@@ -96,7 +96,7 @@ def desk_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
 def open_copy(template: Desk, path: Path) -> Desk:
     for suffix in ("", "-wal", "-shm"):
         source = template.path.with_name(template.path.name + suffix)
-        if source.exists():
+        if source.exists() and path != template.path:
             shutil.copyfile(source, path.with_name(path.name + suffix))
     ledger = BillingLedger(env=resolve_store(str(path)).event_store_env(), actor="biller",
                            seed=11)

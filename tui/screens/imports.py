@@ -26,6 +26,8 @@ from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first
 
 PATTERNS = ("*.835", "*.txt", "*.edi", "*.x12")
+COLUMNS = (("File", 10), ("Claim", 12), ("Outcome", 12), ("Paid", 9), ("W/off", 9),
+           ("Denied", 9), ("Note", 60))
 
 
 def find_files(text: str) -> list[Path]:
@@ -66,10 +68,10 @@ def _row(path: Path, claim_id: Any, what: Any, note: Any = "", paid: Any = None,
 def outcome_rows(path: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Flatten an import result: a file line, then one line per claim posted or held."""
     status = str(data.get("status", ""))
-    what = f"{'would be ' if data.get('dry_run') else ''}{status}"
-    summary = data.get("message") or (
+    what = status
+    summary = ("dry run · " if data.get("dry_run") else "") + (data.get("message") or (
         f"{data.get('kind', '835')} · {data.get('claims', 0)} claims · "
-        f"{data.get('events', 0)} events")
+        f"{data.get('events', 0)} events"))
     rows = [_row(path, "", what.upper() if status == "refused" else what, summary,
                  paid=data.get("payment_cents"))]
     for posted in data.get("postings") or []:
@@ -127,8 +129,9 @@ class ImportScreen(BillingScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#preview", DataTable).add_columns(
-            "File", "Claim", "Outcome", "Paid", "Written off", "Denied", "Note")
+        table = self.query_one("#preview", DataTable)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         self.query_one("#paths", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -144,7 +147,7 @@ class ImportScreen(BillingScreen):
         table = self.query_one("#preview", DataTable)
         table.clear()
         for path in self.files:
-            table.add_row(ellipsize(path.name, 20), "", "selected", "", "", "", str(path.parent))
+            table.add_row(ellipsize(path.name, 10), "", "selected", "", "", "", str(path.parent))
         self.status(f"{len(self.files)} files · d dry run · p post" if self.files
                     else f"no files at {event.value.strip()!r}")
         if self.files:
@@ -203,7 +206,7 @@ class ImportScreen(BillingScreen):
         table = self.query_one("#preview", DataTable)
         for row in rows:
             table.add_row(
-                ellipsize(row["file"], 20), row["claim_id"], row["what"],
+                ellipsize(row["file"], 10), row["claim_id"], row["what"],
                 _money(row["paid_cents"]), _money(row["written_off_cents"]),
                 _money(row["denied_cents"]), ellipsize(row["note"], 60))
         self.query_one(ProgressBar).update(progress=index)
