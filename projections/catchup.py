@@ -9,6 +9,7 @@ loosely and recorded in the history of its stream, never a reason to stop.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -19,6 +20,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from eventsourcing.utils import resolve_topic
+
 from projections.rows import Fact, Fold
 from projections.schema import PREFIX, TABLES
 from projections.state import RowCache
@@ -27,8 +30,40 @@ from projections.store import PostgresProjectionStore, ProjectionStore, SQLitePr
 PAGE = 1000
 
 
-def fact_of(notification: Any, mapper: Any) -> Fact:
-    """The fold's view of one notification; unknown topics decode without their class."""
+_MISSING = object()
+_FAST_NAMES: dict[str, str | None] = {}
+
+
+def _fast_name(topic: str) -> str | None:
+    """The event class name when its state can be read as plain JSON (no upcasting)."""
+    try:
+        cls = resolve_topic(topic)
+    except Exception:  # unknown: the careful path below records it without its class
+        return None
+    if getattr(cls, "class_version", 1) != 1:
+        return None
+    return str(cls.__qualname__)
+
+
+def fact_of(notification: Any, mapper: Any, *, fast: bool = True) -> Fact:
+    """The fold's view of one notification; unknown topics decode without their class.
+
+    Fast path: a known, never-upcast event in an unencrypted store is read with plain
+    ``json.loads``; its transcoded values (dates, instants) stay as the transcoder's
+    ``{"_type_", "_data_"}`` wrappers, which the fold reads as directly as date objects,
+    skipping a Python object hook per value (half the decoding time).
+    """
+    name = _FAST_NAMES.get(notification.topic, _MISSING)
+    if name is _MISSING:
+        name = _FAST_NAMES[notification.topic] = _fast_name(notification.topic)
+    if fast and name is not None and not mapper.cipher and not mapper.compressor:
+        try:
+            data = json.loads(notification.state)
+        except ValueError:
+            data = None
+        if type(data) is dict:
+            return Fact(notification.id, str(notification.originator_id),
+                        notification.originator_version, str(name), data, notification.state)
     try:
         event = mapper.to_domain_event(notification)
         data: Mapping[str, Any] = event.__dict__
@@ -94,6 +129,11 @@ class Projector:
                 return total
             fold = Fold(self.cache)
             end = notifications[-1].id
+            # The fold allocates many small objects and frees none in cycles; with the
+            # cache's rows alive, the cyclic GC would rescan them over and over (30% of
+            # the time). It runs again as soon as the page is written.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 for notification in notifications:
                     fold.apply(fact_of(notification, self.mapper))
@@ -102,6 +142,9 @@ class Projector:
                 self.cache.clear()
                 self.cached_at = None
                 raise
+            finally:
+                if collecting:
+                    gc.enable()
             if not written:
                 self.cache.clear()
                 self.cached_at = None

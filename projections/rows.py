@@ -15,10 +15,9 @@ posting / per event of a patient's streams, append-only), the dimensions ``accou
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from domain.ledger import BALANCE_SIGN, PATIENT, postings_of
@@ -55,9 +54,11 @@ class RowState(Protocol):
     def append(self, table: str, row: Row | tuple[Any, ...]) -> None: ...
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One stored event as the fold sees it: position, stream and decoded attributes."""
+class Fact(NamedTuple):
+    """One stored event as the fold sees it: position, stream and decoded attributes.
+
+    A NamedTuple, not a dataclass: one is made per event, tens of thousands a second.
+    """
 
     position: int
     stream_id: str
@@ -78,11 +79,34 @@ class Fact:
 _ZERO = timedelta(0)
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 
+# How the JSON transcoder stores a value it has a transcoding for. The fast decoding path
+# (``projections.catchup.fact_of``) leaves these wrappers in place, and every helper here
+# reads either form the same way, so both paths fold to identical rows.
+_TYPE, _DATA = "_type_", "_data_"
+
+
+def _unwrap(kind: str, data: Any) -> Any:
+    if kind == "date_iso":
+        return data
+    if kind == "datetime_iso":
+        return instant_text(data)
+    if kind == "uuid_hex":
+        return str(UUID(data))
+    return data
+
+
+def _wrapped(value: Any) -> bool:
+    return type(value) is dict and len(value) == 2 and _TYPE in value and _DATA in value
+
 
 def plain(value: Any) -> Any:
     """A JSON-ready copy: dates as ISO text, enums as values, tuples as lists."""
     if type(value) in _SCALARS:
         return value
+    if isinstance(value, dict):
+        if _wrapped(value):
+            return _unwrap(value[_TYPE], value[_DATA])
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, datetime):
         return utc_iso(value)
     if isinstance(value, date):
@@ -91,8 +115,6 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, UUID):
         return str(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
@@ -107,9 +129,30 @@ def utc_iso(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"
 
 
+def instant_text(text: str) -> str:
+    """`utc_iso` of an instant stored as ISO text, without parsing it when it is UTC."""
+    if text.endswith("+00:00"):
+        if len(text) == 25:             # 2025-03-10T00:00:00+00:00
+            return text[:19] + ".000000+00:00"
+        if len(text) == 32:             # 2025-03-10T00:00:00.123456+00:00
+            return text
+    return utc_iso(datetime.fromisoformat(text))
+
+
+def instant(value: Any) -> str:
+    """The recorded instant of an event (`timestamp`), as fixed-width UTC text."""
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if _wrapped(value):
+        return instant_text(value[_DATA])
+    return ""
+
+
 def iso(value: Any) -> str | None:
     if value is None:
         return None
+    if type(value) is dict:
+        return plain(value)  # type: ignore[no-any-return]
     if isinstance(value, datetime):
         return utc_iso(value)
     if isinstance(value, date):
@@ -117,28 +160,37 @@ def iso(value: Any) -> str | None:
     return str(value)
 
 
+def _date_text(value: Any) -> str | None:
+    """ISO text of a date value in either form; None for anything that is not a date."""
+    if type(value) is dict:
+        return value[_DATA] if _wrapped(value) and value[_TYPE] == "date_iso" else None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return None
+
+
 def display_name(last: str, first: str, middle: str) -> str:
     return f"{last}, {first}" + (f" {middle}" if middle else "")
 
 
-_DATE_FIELD_OF: dict[str, str] = {}   # event name -> the field that holds its business date
+_DATE_FIELDS_OF: dict[str, tuple[str, ...]] = {}   # event name -> its date fields, in order
 
 
 def business_date(data: Mapping[str, Any], recorded_at: str, name: str = "") -> str:
-    """The event's business date: `effective_on` or its kind's own date, else the day recorded."""
-    field = _DATE_FIELD_OF.get(name)
-    if field is not None:
-        value = data.get(field) if field else None
-        if isinstance(value, date):
-            return value.isoformat()
-    for field in _DATE_FIELDS:
-        value = data.get(field)
-        if isinstance(value, date):
-            if name:
-                _DATE_FIELD_OF[name] = field
-            return value.isoformat()
-    if name:
-        _DATE_FIELD_OF.setdefault(name, "")
+    """The event's business date: `effective_on` or its kind's own date, else the day recorded.
+
+    The first of `_DATE_FIELDS` the event carries with a date wins; which of them an event
+    kind has is looked up once per kind (events of a kind share their fields).
+    """
+    fields = _DATE_FIELDS_OF.get(name)
+    if fields is None:
+        fields = tuple(f for f in _DATE_FIELDS if f in data)
+        if name:
+            _DATE_FIELDS_OF[name] = fields
+    for field in fields:
+        text = _date_text(data.get(field))
+        if text is not None:
+            return text
     return recorded_at[:10]
 
 
@@ -169,8 +221,7 @@ class Fold:
 
     def apply(self, fact: Fact) -> None:
         data = fact.data
-        stamp = data.get("timestamp")
-        self.recorded_at = utc_iso(stamp) if isinstance(stamp, datetime) else ""
+        self.recorded_at = instant(data.get("timestamp"))
         # A stream's first event (version 1) cannot have a stream row yet: skip the lookup.
         stream = self.state.get("streams", fact.stream_id) if fact.version > 1 else None
         handler = _HANDLERS.get(fact.name)

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bump when a table or the fold changes: a store on an older version rebuilds itself.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 PREFIX = "rm_"
 
 TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
-SQL_TYPES = {TEXT: "TEXT", INT: "BIGINT", JSON: "TEXT", BLOB: "BLOB"}
-POSTGRES_TYPES = {**SQL_TYPES, BLOB: "BYTEA"}
+# SQLite: INTEGER (64-bit there) makes a one-column integer key the rowid itself.
+SQL_TYPES = {TEXT: "TEXT", INT: "INTEGER", JSON: "TEXT", BLOB: "BLOB"}
+POSTGRES_TYPES = {TEXT: "TEXT", INT: "BIGINT", JSON: "TEXT", BLOB: "BYTEA"}
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,13 @@ def create_statements(prefix: str = PREFIX, *, indexes: bool = True,
     ]
     for table in TABLES:
         cols = ", ".join(f"{c} {types[t]}" for c, t in table.columns)
+        # SQLite: a table keyed by text or by two columns is stored in its key's B-tree
+        # (WITHOUT ROWID), so an upsert or a lookup by key touches one tree, not two.
+        clustered = dialect == "sqlite" and (
+            len(table.key) > 1 or dict(table.columns)[table.key[0]] != INT)
         statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}{table.name} "
-                          f"({cols}, PRIMARY KEY ({', '.join(table.key)}))")
+                          f"({cols}, PRIMARY KEY ({', '.join(table.key)}))"
+                          + (" WITHOUT ROWID" if clustered else ""))
     if indexes:
         statements += index_statements(prefix)
     return statements

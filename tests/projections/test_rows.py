@@ -137,3 +137,36 @@ def test_folding_twice_gives_identical_rows(ledger: BillingLedger, practice: Pra
 
     for table in ("postings", "events", "accounts", "encounters", "lines", "claims"):
         assert first.table(table) == second.table(table)
+
+
+def test_the_fast_json_path_and_the_mappers_objects_fold_to_the_same_rows(
+        ledger: BillingLedger, practice: Practice) -> None:
+    account = register_patient(ledger)
+    ledger.correct_demographics(account, "typo", birth_date=date(1980, 1, 2))
+    policy = ledger.account(account).coverage_order[0]
+    ledger.record_eligibility(account, policy, active=True, service_on=date(2025, 1, 10),
+                              copay_cents=2_000)
+    visit = open_visit(ledger, account)
+    claim_id = submitted_claim(ledger, visit.encounter_id)
+    ledger.post_remittance(worked_example_remit(claim_id))
+    ledger.issue_statement(account, issued_on=date(2025, 3, 1))
+    ledger.agree_payment_plan(account, 1_000)
+    ledger.miss_installment(account, date(2025, 4, 1))
+    ledger.post_patient_payment(account, 6_000, paid_on=date(2025, 3, 5))
+    ledger.terminate_coverage(account, policy, date(2025, 3, 1))
+    self_pay = register_patient(ledger, last_name="ROE", coverage=())
+    ledger.grant_discount(self_pay, "self-pay", 20, effective_on=date(2025, 1, 1))
+    open_visit(ledger, self_pay, charges=["99213"], self_pay=True)
+
+    fast, careful = MemoryState(), MemoryState()
+    for notification in ledger.iter_notifications():
+        Fold(fast).apply(fact_of(notification, ledger.mapper))
+        Fold(careful).apply(fact_of(notification, ledger.mapper, fast=False))
+
+    for table in ("postings", "events", "accounts", "encounters", "lines", "claims",
+                  "statements", "statement_lines", "payment_plans", "contracts", "streams"):
+        assert fast.table(table) == careful.table(table), table
+    (acct,) = [a for a in fast.table("accounts") if a["account_no"] == account]
+    assert acct["birth_date"] == "1980-01-02"
+    assert acct["policies"][policy]["terminated_on"] == "2025-03-01"
+    assert acct["eligibility"][policy]["copay_cents"] == 2_000
