@@ -470,3 +470,11 @@ def validate_inquiry(
 ) -> ValidationReport:
     """pyx12's verdict on a 270, 271, 276 or 277 (X212), with the maps above."""
     return validate(separators, segments, progress=progress, map_path=map_directory())
+
+
+def validate_text(content: str, name: str = "<output>") -> ValidationReport:
+    """pyx12's verdict on X12 text we are about to write."""
+    from importers.x12.segments import tokenize  # noqa: PLC0415 - only here
+
+    separators, segments = tokenize(content, name)
+    return validate_inquiry(separators, segments)

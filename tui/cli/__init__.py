@@ -19,6 +19,7 @@ from tui.cli import (
     events,
     imports_files,
     imports_x12,
+    inquiries,
     migrate,
     reports,
     sandbox,
@@ -27,7 +28,7 @@ from tui.cli.context import CliError, Context, run_handler
 
 # Command groups, in the order `claimdesk --help` lists them. Add yours here.
 GROUPS = [demo, accounts, events, admin, migrate, claims, sandbox, imports_x12, imports_files,
-          reports]
+          reports, inquiries]  # inquiries adds to claims, sandbox and import: keep it after them
 
 
 def build_parser() -> argparse.ArgumentParser:
