@@ -214,7 +214,7 @@ def answer_270(data: bytes, ledger: Any, name: str = "<270>") -> tuple[str, list
             benefits = answer["benefits"]
             summary.append({"trace": q.trace, "member_id": q.member_id,
                             "answer": "active" if answer["active"] else "inactive",
-                            "plan_name": benefits.plan_name,
+                            "plan_name": text(benefits.plan_name, 50),
                             "copay_cents": benefits.copay_cents,
                             "coinsurance_percent": benefits.coinsurance_percent,
                             "deductible_remaining_cents": answer["deductible_left"],
