@@ -156,17 +156,33 @@ class BillingQueries(WorkQueues, Kpis):
         return rows[-1] if rows else None
 
     def account_history(self, account_no: str, as_of: date | None = None,
-                        known_at: datetime | None = None) -> list[dict[str, Any]]:
-        """Every event of the account, its visits and its claims, with a running balance."""
+                        known_at: datetime | None = None, limit: int | None = None,
+                        offset: int = 0) -> list[dict[str, Any]]:
+        """Every event of the account, its visits and its claims, with a running balance.
+
+        `limit`/`offset` page through the events in order; the running balance of a page
+        starts from the sum of every event before it, so pages join up exactly.
+        """
         self._account_row(account_no)
         extra, params = when(as_of, known_at)
+        where = f"WHERE account_no = ?{extra}"
         running = 0
+        page = ""
+        if offset:
+            running = int(self.store.scalar(
+                f"SELECT SUM(amount_cents) FROM (SELECT amount_cents FROM rm_events {where} "
+                "ORDER BY position LIMIT ?) t", [account_no, *params, offset]) or 0)
+        if limit is not None or offset:
+            page = " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else limit, offset]
+            if limit is None and self.store.dialect != "sqlite":
+                page, params = " OFFSET ?", [*params[:-2], offset]
         out = []
         for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
              encounter_id, line_id, claim_id, details) in self.store.fetchall(
                 "SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
                 "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
-                f"WHERE account_no = ?{extra} ORDER BY position", [account_no, *params]):
+                f"{where} ORDER BY position{page}", [account_no, *params]):
             running += amount
             out.append({
                 "position": position, "type": event_type, "aggregate": aggregate,
@@ -177,6 +193,13 @@ class BillingQueries(WorkQueues, Kpis):
                 "details": self.details(details),
             })
         return out
+
+    def account_history_count(self, account_no: str, as_of: date | None = None,
+                              known_at: datetime | None = None) -> int:
+        extra, params = when(as_of, known_at)
+        return int(self.store.scalar(
+            f"SELECT COUNT(*) FROM rm_events WHERE account_no = ?{extra}",
+            [account_no, *params]) or 0)
 
     def aging(self, as_of: date, known_at: datetime | None = None, basis: str = "dos",
               by: str | None = None) -> dict[str, Any]:

@@ -241,3 +241,15 @@ def test_a_reversal_and_correction_leave_the_corrected_balance(
     assert answer["by_party"] == {"PATIENT": 5_200}
     assert answer["claims"][0]["paid_cents"] == 8_800
     assert queries.account(account, as_of=date(2025, 2, 28))["by_party"] == {"PATIENT": 5_000}
+
+
+def test_history_pages_join_up_with_the_running_balance(
+        ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
+    account, *_ = worked_example(ledger)
+    everything = queries.account_history(account)
+
+    pages = [queries.account_history(account, limit=5, offset=o) for o in range(0, 20, 5)]
+
+    assert [row for page in pages for row in page] == everything
+    assert queries.account_history(account, offset=10) == everything[10:]
+    assert queries.account_history_count(account) == len(everything) == 16

@@ -54,7 +54,15 @@ def test_balances_history_aging_and_verify_on_postgresql(pg_ledger: BillingLedge
     assert (answer["balance_cents"], answer["insurance_cents"], answer["patient_cents"],
             answer["by_party"]) == (5_000, 0, 5_000, {"PATIENT": 5_000})
     assert queries.account(account, as_of=date(2025, 1, 31))["by_party"] == {PRIMARY: 20_000}
-    assert queries.account_history(account)[-1]["balance_cents"] == 5_000
+    history = queries.account_history(account)
+    assert history[-1]["balance_cents"] == 5_000
+    assert queries.account_history(account, limit=3, offset=2) == history[2:5]
+    assert queries.account_history(account, offset=4) == history[4:]
+    assert [a["account_no"] for a in queries.accounts(offset=0, limit=5)] == [account]
+    assert queries.queue("unbilled", as_of=TODAY)["count"] == 0
+    assert queries.kpis(TODAY)["gross_charges_cents"] == 20_000
+    assert queries.statement_run(TODAY, all_cycles=True)["candidates"][0][
+        "guarantor_account_no"] == account
     assert [a["account_no"] for a in queries.accounts(search="doe")] == [account]
     assert queries.aging(TODAY)["buckets"]["31-60"] == {
         "insurance_cents": 0, "patient_cents": 5_000, "agency_cents": 0}
