@@ -58,12 +58,12 @@ def fact_of(notification: Any, mapper: Any, *, fast: bool = True) -> Fact:
         name = _FAST_NAMES[notification.topic] = _fast_name(notification.topic)
     if fast and name is not None and not mapper.cipher and not mapper.compressor:
         try:
-            data = json.loads(notification.state)
+            raw = json.loads(notification.state)
         except ValueError:
-            data = None
-        if type(data) is dict:
+            raw = None
+        if type(raw) is dict:
             return Fact(notification.id, str(notification.originator_id),
-                        notification.originator_version, str(name), data, notification.state)
+                        notification.originator_version, str(name), raw, notification.state)
     try:
         event = mapper.to_domain_event(notification)
         data: Mapping[str, Any] = event.__dict__
@@ -179,11 +179,11 @@ def scratch_store(live: ProjectionStore) -> Iterator[ProjectionStore]:
             live.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         return
     directory = tempfile.mkdtemp(prefix="claimdesk-verify-")
-    store = SQLiteProjectionStore(os.path.join(directory, "rebuilt.sqlite3"))
+    local = SQLiteProjectionStore(os.path.join(directory, "rebuilt.sqlite3"))
     try:
-        yield store
+        yield local
     finally:
-        store.close()
+        local.close()
         shutil.rmtree(directory, ignore_errors=True)
 
 

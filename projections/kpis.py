@@ -114,7 +114,7 @@ class Kpis(ReadModels):
                 if (c["first_outcome"] == "paid" and first_paid and first_paid <= end
                         and c["submissions_at_first_adjudication"] == 1):
                     clean += 1
-            known = [a for a in c["adjudications"] if to_date(a["paid_on"]) <= end]
+            known = [a for a in c["adjudications"] if a["paid_on"] <= end.isoformat()]
             for a in known:
                 if _within(to_date(a["paid_on"]), start, end):
                     posted = datetime.fromisoformat(a["recorded_at"]).date()

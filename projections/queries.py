@@ -50,7 +50,7 @@ class BillingQueries(WorkQueues, Kpis):
     def accounts(self, search: str = "", limit: int | None = None,
                  offset: int = 0) -> list[dict[str, Any]]:
         """Accounts by name with their balances; `search` matches number or name."""
-        where, params = "1 = 1", []
+        where, params = "1 = 1", list[Any]()
         if search.strip():
             needle = search.strip().lower()
             where = "(LOWER(account_no) LIKE ? OR LOWER(name) LIKE ?)"
@@ -99,16 +99,16 @@ class BillingQueries(WorkQueues, Kpis):
         encounters = self._rows("encounters", "account_no = ?" + dated, [account_no, *params],
                                 "service_date, position")
         lines: dict[str, list[dict[str, Any]]] = {}
-        for line in self._rows("lines", "account_no = ?" + dated, [account_no, *params],
-                               "position"):
-            split_ = per_line.get(line["line_id"], {})
-            lines.setdefault(line["encounter_id"], []).append({
-                "line_id": line["line_id"], "code": line["code"],
-                "modifiers": line["modifiers"], "units_milli": line["units_milli"],
-                "units": _units(line["units_milli"]), "description": line["description"],
-                "service_date": to_date(line["service_date"]),
-                "charge_cents": line["charge_cents"], "reversed": bool(line["reversed"]),
-                "claims": line["claims"], "balance_cents": sum(split_.values()),
+        for row in self._rows("lines", "account_no = ?" + dated, [account_no, *params],
+                              "position"):
+            split_ = per_line.get(row["line_id"], {})
+            lines.setdefault(row["encounter_id"], []).append({
+                "line_id": row["line_id"], "code": row["code"],
+                "modifiers": row["modifiers"], "units_milli": row["units_milli"],
+                "units": _units(row["units_milli"]), "description": row["description"],
+                "service_date": to_date(row["service_date"]),
+                "charge_cents": row["charge_cents"], "reversed": bool(row["reversed"]),
+                "claims": row["claims"], "balance_cents": sum(split_.values()),
                 "by_party": split_})
         order = [acct["policies"][p] for p in acct["coverage_order"] if p in acct["policies"]]
         dated, params = when(as_of, known_at, date_column="created_on")

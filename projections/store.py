@@ -227,7 +227,7 @@ class SQLiteProjectionStore(ProjectionStore):
                                timeout=30)
         self.db = sqlite_utils.Database(conn)
         if self.path != ":memory:":
-            self.db.enable_wal()
+            self.db.enable_wal()  # type: ignore[no-untyped-call]
         # WAL + NORMAL is crash-safe; a read model lost to a power cut is rebuilt anyway.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")
@@ -278,8 +278,9 @@ class PostgresProjectionStore(ProjectionStore):
 
         super().__init__()
         self.url = url
-        options = {} if schema is None else {"options": f"-c search_path={schema}"}
-        self.conn = psycopg.connect(url, autocommit=True, **options)
+        conninfo = url if schema is None else psycopg.conninfo.make_conninfo(
+            url, options=f"-c search_path={schema}")
+        self.conn = psycopg.connect(conninfo, autocommit=True)
         self.schema = schema
         self._sql: dict[str, str] = {}
 
@@ -290,11 +291,11 @@ class PostgresProjectionStore(ProjectionStore):
         return converted
 
     def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(self._convert(sql), tuple(params))  # type: ignore[arg-type]
+        return self.conn.execute(self._convert(sql), tuple(params))
 
     def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with self.conn.cursor() as cursor:
-            cursor.executemany(self._convert(sql), rows)  # type: ignore[arg-type]
+            cursor.executemany(self._convert(sql), rows)
 
     def _lock_position_sql(self) -> str:
         return super()._lock_position_sql() + " FOR UPDATE"
@@ -320,7 +321,7 @@ class PostgresProjectionStore(ProjectionStore):
                f"ORDER BY {', '.join(spec.key)}")
         with self.lock, self.conn.transaction(), self.conn.cursor(
                 name=f"rows_{table}_{id(self):x}") as cursor:
-            cursor.execute(sql)  # type: ignore[arg-type]
+            cursor.execute(sql)
             while rows := cursor.fetchmany(batch):
                 yield from (tuple(r) for r in rows)
 
