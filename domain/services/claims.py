@@ -31,6 +31,10 @@ from domain.services.practice import require
 
 A = TypeVar("A", bound=BillingAggregate)
 
+# Source suffix of the entry that brings a claim's posted payments to CLP04 when claim-level
+# CAS sit beside line detail; readers of line adjudications (secondary 837 loops) skip it.
+CLAIM_PAYMENT_ADJUSTMENT = ":claim-payment-adjustment"
+
 
 @dataclass
 class PostingResult:
@@ -355,7 +359,7 @@ class ClaimCommands(LedgerCore):
                 line_id=first, party=party, amount_cents=remit.paid_cents - result.paid_cents,
                 effective_on=remit.paid_on, method="ERA",
                 reference=remit.payer_claim_control_number,
-                source=f"{remit.source}:claim-level", allow_negative=True))
+                source=f"{remit.source}{CLAIM_PAYMENT_ADJUSTMENT}", allow_negative=True))
             result.paid_cents = remit.paid_cents
         if denials and result.paid_cents == 0:
             result.outcome = Outcome.DENIED

@@ -25,6 +25,7 @@ from domain.encounter import Encounter
 from domain.errors import ConcurrencyError
 from domain.patient_account import PatientAccount
 from domain.practice import Payer, Provider
+from domain.services.claims import CLAIM_PAYMENT_ADJUSTMENT
 from domain.services.core import LedgerCore, command
 
 # Receivers handle big files badly; the 837 guide suggests at most 5000 claims per ST.
@@ -212,6 +213,8 @@ class SubmissionCommands(LedgerCore):
             if detail is None:
                 continue
             name = type(ev).__name__
+            if name == "PaymentPosted" and ev.source.endswith(CLAIM_PAYMENT_ADJUSTMENT):
+                continue   # the claim-level CAS below already take it off the total
             if name == "PaymentPosted":
                 add(detail, ev.line_id, ev.source, paid_cents=ev.amount_cents)
             elif name == "AdjustmentPosted":
