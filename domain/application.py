@@ -11,6 +11,7 @@ from domain.services.bulk import BulkCommands
 from domain.services.charges import ChargeCommands
 from domain.services.claims import ClaimCommands
 from domain.services.collections import CollectionCommands
+from domain.services.follow_up import FollowUpCommands
 from domain.services.inquiries import InquiryCommands
 from domain.services.payments import PaymentCommands
 from domain.services.practice import PracticeCommands
@@ -21,6 +22,7 @@ from domain.services.submission import SubmissionCommands
 
 class BillingLedger(
     BulkCommands,  # first: its unit of work wraps the loads and saves of every use case
+    FollowUpCommands,  # before the practice, claim and collection mixins it builds on
     PracticeCommands, RegistrationCommands, ChargeCommands, RemittanceCommands, ClaimCommands,
     CollectionCommands, PaymentCommands, AdminCommands, SubmissionCommands, InquiryCommands,
 ):
