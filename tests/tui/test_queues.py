@@ -27,6 +27,9 @@ class BigQueues:
         return [{"name": "denials", "title": "Denials", "count": ROWS},
                 {"name": "unbilled", "title": "Unbilled", "count": 0}]
 
+    def queue_titles(self) -> list[dict[str, Any]]:
+        return self.queue_names()
+
     def queue(self, name: str, *, limit: int = 200, offset: int = 0,
               sort: str | None = None, descending: bool = False,
               search: str | None = None) -> dict[str, Any]:
