@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.claimdesk-installed
 DB     ?= $(CURDIR)/demo.sqlite3
 
-.PHONY: venv run test lint typecheck bench clean distclean
+.PHONY: venv run test test-postgres lint typecheck bench clean distclean
 
 ## venv: create .venv (if missing) and install the project with its dev extras
 venv: $(STAMP)
@@ -34,6 +34,11 @@ test: lint
 	@status=0; $(BIN)/pytest -q -m slow || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no slow tests collected"; status=0; fi; \
 	exit $$status
+
+## test-postgres: domain, projection and importer tests again, each ledger in PostgreSQL
+## (needs CLAIMDESK_TEST_PG_URL; .ci/run sets it)
+test-postgres: venv
+	CLAIMDESK_TEST_STORE=postgres $(BIN)/pytest -q -n 2 tests/domain tests/projections tests/importers
 
 bench: venv
 	$(BIN)/python -m bench
