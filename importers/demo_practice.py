@@ -383,6 +383,8 @@ class DemoPractice:
         self.through = through
         self.start = through - timedelta(days=365)
         self.setup_day = self.start - timedelta(days=30)
+        self.new_year = date(self.start.year + 1, 1, 1)  # fee and price updates
+        self.late_fees_until = self.new_year + timedelta(days=45)
         self.clock = SimulatedClock()
         self.queue: list[_Task] = []
         self.seq = itertools.count()
@@ -391,6 +393,7 @@ class DemoPractice:
         self.households: list[Household] = []
         self.people: list[Person] = []
         self.claims: dict[str, ClaimInfo] = {}
+        self.for_collections: list[Household] = []
         self.claims_created = 0
         self.outbox: dict[date, list[str]] = {}
         self.fees: dict[str, dict[str, list[tuple[date, int]]]] = {}
@@ -491,7 +494,7 @@ class DemoPractice:
                 self.fees[contract_id] = {code: [(contract_start, cents)]
                                           for code, _, cents in fees}
         # The yearly updates: Medicare's fee schedule and our own prices, from January 1.
-        new_year = date(self.start.year + 1, 1, 1)
+        new_year = self.new_year
         self.at(new_year - timedelta(days=12), SETUP, SUPERVISOR,
                 lambda: self.update_medicare_fees(new_year))
         self.at(new_year - timedelta(days=10), SETUP, SUPERVISOR,
@@ -703,6 +706,8 @@ class DemoPractice:
         day = self.start
         while day <= self.through:
             self.at(day, ACCOUNTS, BILLER, partial(self.statement_run, day))
+            if day.day == 1 and day.month in (1, 4, 7, 10):
+                self.at(day, ACCOUNTS, SUPERVISOR, self.collection_review)
             day += timedelta(days=1)
 
     # -- front desk --------------------------------------------------------------------------
@@ -913,11 +918,12 @@ class DemoPractice:
         self.send(claim_id)
 
     def send(self, claim_id: str) -> None:
-        """Queue a ready claim for today's 837 batch (one batch a day, after billing)."""
-        if self.day not in self.outbox:
-            self.outbox[self.day] = []
-            self.at(self.day, SUBMIT, BILLER, partial(self.submit_batch, self.day))
-        self.outbox[self.day].append(claim_id)
+        """Queue a ready claim for the next 837 batch, which goes out the next morning."""
+        day = self.day + timedelta(days=1)
+        if day not in self.outbox:
+            self.outbox[day] = []
+            self.at(day, SUBMIT, BILLER, partial(self.submit_batch, day))
+        self.outbox[day].append(claim_id)
 
     def submit_batch(self, day: date) -> None:
         claim_ids = self.outbox.pop(day)
@@ -935,13 +941,14 @@ class DemoPractice:
         """The payer's 277CA: accepted into adjudication, or (rarely) rejected."""
         led, day = self.ledger, self.day
         if not info.rejected and info.order == "P" and not info.story and self.want(
-                "rejection", 0.015):
+                "rejection", 0.02):
             info.rejected = True
             led.reject_claim(info.claim_id, level="277CA", source=f"277ca:{day:%Y%m%d}",
                              reasons=["A7:21 patient address is incomplete (N3/N4)"],
                              rejected_on=day)
-            self.at(day + timedelta(days=1), FOLLOW_UP, FRONT_DESK,
-                    lambda: self.fix_rejection(info))
+            backlog = (self.through - day).days < 30 and self.rng.random() < 0.6
+            self.at(day + timedelta(days=self.rng.randrange(30, 60) if backlog else 1),
+                    FOLLOW_UP, FRONT_DESK, lambda: self.fix_rejection(info))
             return
         if not info.icn:
             info.icn = (f"{PAYER_BY_ID[info.payer_id].icn_prefix}{day:%y%j}"
@@ -997,13 +1004,18 @@ class DemoPractice:
         def later(days: int) -> date:
             return self.day + timedelta(days=days)
 
+        def work(days: int) -> date:
+            # Denials of the last weeks wait in the biller's queue.
+            backlog = (self.through - self.day).days < 45 and rng.random() < 0.7
+            return later(rng.randrange(45, 90) if backlog else days)
+
         if story == "CO-16" and claim.frequency == "1":
-            self.at(later(rng.randrange(4, 12)), FOLLOW_UP, BILLER,
+            self.at(work(rng.randrange(4, 12)), FOLLOW_UP, BILLER,
                     lambda: self.correct_and_replace(info))
         elif story == "CO-50":
-            self.at(later(rng.randrange(3, 10)), FOLLOW_UP, BILLER, lambda: self.appeal(info))
+            self.at(work(rng.randrange(3, 10)), FOLLOW_UP, BILLER, lambda: self.appeal(info))
         elif story in ("CO-197", "CO-29"):
-            self.at(later(rng.randrange(2, 8)), FOLLOW_UP, BILLER,
+            self.at(work(rng.randrange(2, 8)), FOLLOW_UP, BILLER,
                     lambda: self.write_off_denial(info))
         elif not story and claim.frequency == "1" and len(encounter.coverage) == 1 and self.want(
                 "reversal", 0.01, feasible=self.day > self.start + timedelta(days=60)):
@@ -1038,8 +1050,12 @@ class DemoPractice:
                 carc, rarcs = denied[line["line_id"]]
                 services.append(self.service(line, n, 0, [("CO", carc, charge)], rarcs))
                 continue
-            fee = self.allowed_per_unit(info.payer_id, info.plan_id, line["code"],
-                                        line["service_date"])
+            fee_date = line["service_date"]
+            if info.payer_id == "MEDCR" and self.new_year <= self.day < self.late_fees_until:
+                # Medicare's contractor loads the new year's fees late: these lines are
+                # priced at last year's fee and land in the underpaid queue.
+                fee_date = self.new_year - timedelta(days=1)
+            fee = self.allowed_per_unit(info.payer_id, info.plan_id, line["code"], fee_date)
             allowed = min(charge, fee * line["units_milli"] // 1000)
             share = {"copay": 0, "deductible": 0, "coinsurance": 0}
             if line["code"] not in PREVENTIVE:
@@ -1215,9 +1231,10 @@ class DemoPractice:
                 self.write_off_small(household)
             elif owed - credit < 500:
                 continue  # a few dollars against a credit: let the claims settle first
-            elif (household.behavior == "nonpayer" and household.statements_unpaid >= 4
-                  and not household.placed):
-                self.refer(household)
+            elif household.behavior == "nonpayer" and household.statements_unpaid >= 4:
+                # Final notice sent; the supervisor's quarterly review decides on referral.
+                if not household.placed and household not in self.for_collections:
+                    self.for_collections.append(household)
             else:
                 self.ledger.issue_statement(household.guarantor_no, issued_on=day)
                 household.statements_unpaid += 1
@@ -1309,6 +1326,14 @@ class DemoPractice:
                                       "credit applied to a newer balance")
         household.dirty = True
 
+    def collection_review(self) -> None:
+        """Quarterly: refer the final-noticed accounts that still owe (the rest wait)."""
+        waiting, self.for_collections = self.for_collections, []
+        for household in waiting:
+            owed, credit = self.balance(household)
+            if owed - credit >= 2500 and not household.placed:
+                self.refer(household)
+
     def refer(self, household: Household) -> None:
         led = self.ledger
         if led.account(household.guarantor_no).has_current_plan:
@@ -1316,6 +1341,7 @@ class DemoPractice:
         with self.as_user(SUPERVISOR):
             led.refer_to_collections(household.guarantor_no, AGENCY_NAME, referred_on=self.day)
         household.placed = True
+        household.statements_unpaid = 0
         household.dirty = True
         if self.want("recovery", 0.6):
             self.at(self.day + timedelta(days=self.rng.randrange(35, 75)), ACCOUNTS, BILLER,
