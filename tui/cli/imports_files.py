@@ -9,12 +9,14 @@ it has `file`, `status`, `claims`, `charge_cents` and `events` first.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from domain.errors import BillingError
 from domain.import_record import ImportOutcome, ImportRefused
 from domain.money import format_usd
 from importers.csv_import import FORMATS, IMPORTERS
@@ -80,17 +82,24 @@ def _run(importer: Callable[[Progress | None], ImportOutcome], name: str,
             outcome = importer(progress)
         except ImportRefused as refusal:
             return {"file": name, "status": "refused", "events": 0, "problems": refusal.problems}
+        except BillingError as error:   # a closed period, a role, a conflict: same outcome
+            return {"file": name, "status": "refused", "events": 0,
+                    "problems": [f"{error.title}: {error}"]}
     summary = {k: v for k, v in outcome.summary.items() if k not in ("file", "claim_ids")}
     return {"file": name, "status": outcome.status, "events": outcome.events, **summary}
+
+
+def _with_progress(importer: Importer, ledger: Any, data: bytes, name: str,
+                   progress: Progress | None) -> ImportOutcome:
+    return importer(ledger, data, name, progress=progress)
 
 
 def _import_files(args: argparse.Namespace, context: Context) -> int:
     documents = []
     for path in args.files:
-        data = _read(path)
-        document = _run(lambda progress, data=data, path=path: args.importer(
-            context.ledger, data, str(path), progress=progress), str(path),
-            not args.json and sys.stderr.isatty())
+        run: Callable[[Progress | None], ImportOutcome] = functools.partial(
+            _with_progress, args.importer, context.ledger, _read(path), str(path))
+        document = _run(run, str(path), not args.json and sys.stderr.isatty())
         if args.importer is import_837:
             document = {**{k: document.get(k, 0) for k in CLAIM_FIELDS}, **document}
         documents.append(document)
