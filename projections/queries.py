@@ -14,13 +14,14 @@ from urllib.parse import quote
 from domain.errors import NotFoundError
 from projections import aging as aging_rules
 from projections.catchup import Projector, compare, scratch_store
+from projections.follow_up import FollowUpQueries
 from projections.kpis import Kpis
 from projections.reads import RESERVED, split, to_date, to_datetime, when
 from projections.store import PostgresProjectionStore, ProjectionStore, SQLiteProjectionStore
 from projections.worklist import WorkQueues
 
 
-class BillingQueries(WorkQueues, Kpis):
+class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
     """The read API: accounts, history, aging, work queues, statements, KPIs, verify."""
 
     @classmethod

@@ -283,4 +283,9 @@ assert TABLE["events"].column_names[H_AMOUNT] == "amount_cents"
 
 
 # The handlers register themselves with `on` when their modules load.
-from projections import fold_claims, fold_patient, fold_practice  # noqa: E402, F401
+from projections import (  # noqa: E402, F401
+    fold_claims,
+    fold_follow_up,
+    fold_patient,
+    fold_practice,
+)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bump when a table or the fold changes: a store on an older version rebuilds itself.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 PREFIX = "rm_"
 
 TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
@@ -127,6 +127,24 @@ TABLES: tuple[Table, ...] = (
         "position:int"),
           ("contract_id",)),
     Table("providers", _cols("npi name tin taxonomy is_billing:int is_person:int"), ("npi",)),
+    # working the A/R (issue 10): folded by projections.fold_follow_up
+    Table("work_items", _cols(
+        "item kind key account_no claim_id assigned_to assigned_at assigned_by rule opened_at "
+        "activities:int first_worked_at last_worked_at last_worked_by last_worked_on "
+        "last_outcome next_action_on appeal_id appeal_status letters:int"),
+          ("item",), "dim", (("assigned_to",),)),
+    Table("work_events", _cols(
+        "position:int item actor user recorded_at worked_on event_type channel outcome "
+        "promise_on promise_cents:int next_action_on detail"),
+          ("position", "item"), "append", (("item",),)),
+    Table("work_appeals", _cols(
+        "appeal_id claim_id level filed_on filed_at filed_by denied_on deadline deadline_basis "
+        "denied_cents:int letter_sha256 letter_on outcome decided_on decided_by"),
+          ("appeal_id",), "dim", (("claim_id",),)),
+    Table("work_letters", _cols(
+        "letter_id item account_no letter_kind issued_on recorded_at actor sha256 "
+        "dunning_level:int balance_cents:int statement_id"),
+          ("letter_id",), "dim", (("account_no",),)),
 )
 
 TABLE = {t.name: t for t in TABLES}
