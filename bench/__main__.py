@@ -21,6 +21,7 @@ from pathlib import Path
 from bench import figures as fig
 from bench.figures import Figure, missing
 from bench.machine import machine_info
+from bench.profiling import profile_missed
 from bench.report import Report, Section, console, number, write_results
 from bench.stores import Target, drop_target, postgres_target, sqlite_target
 
@@ -40,13 +41,14 @@ class Scale:
     pg_era_claims: int
     rebuild_cap: float         # seconds a rebuild may take before it is cut short
     budget: float              # seconds; optional steps are skipped past it
+    generate_cap: float        # seconds the main ledger's generation may take
 
 
 SCALES = {
-    "tiny": Scale(40, (3, 8), 8, 5, 2_000, (), 30, 5, 60, 300),
-    "small": Scale(8_000, (50, 700), 1_000, 50, 100_000, (600,), 1_500, 300, 60, 240),
-    "full": Scale(100_000, (50, 700), 10_000, 200, 100_000, (600, 6_500), 6_500, 1_000,
-                  100, 570),
+    "tiny": Scale(40, (3, 8), 8, 5, 2_000, (), 30, 5, 60, 300, 120),
+    "small": Scale(8_000, (50, 860), 1_000, 50, 100_000, (600,), 1_500, 300, 45, 240, 120),
+    "full": Scale(100_000, (50, 860), 10_000, 200, 100_000, (600, 6_500), 6_500, 1_000,
+                  75, 570, 300),
 }
 
 
@@ -60,6 +62,7 @@ class Run:
         self.log = log
         self.started = time.perf_counter()
         self.report = Report(scale, machine_info())
+        self.keep = False   # leave the SQLite ledgers in `workdir` (--keep)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -73,11 +76,12 @@ class Run:
 
     # -- one store, every figure ----------------------------------------------------------------
     def full_set(self, target: Target, patients: int, era_claims: int,
-                 *, worklist: bool) -> tuple[list[Figure], dict[str, str]]:
+                 *, worklist: bool, profiles: bool = False,
+                 ) -> tuple[list[Figure], dict[str, str]]:
         s = self.scale
         with fig.timed(self.log, f"{target.label}: generating {patients:,} patients"):
             built = fig.build(target, patients, whales=s.whales, workdir=self.workdir,
-                              log=self.log)
+                              max_seconds=s.generate_cap, log=self.log)
         g = built.generated
         self.log(f"  {g.events:,} events; {g.claims:,} claims, {g.adjudicated:,} adjudicated, "
                  f"{len(g.pending):,} waiting for the 835")
@@ -96,13 +100,18 @@ class Run:
                                             with_catch_up=rebuilt.at_head)
         with fig.timed(self.log, f"{target.label}: 835 of {era_claims:,} claims"):
             era, about = fig.era_figures(target, g, era_claims, self.workdir,
-                                         read_models_at_head=rebuilt.at_head)
+                                         read_models_at_head=rebuilt.at_head,
+                                         rebuild_rate=rebuilt.rate)
         figures += era
         if about:
             self.report.notes.append(f"{target.label}: {about}")
         if worklist:
             with fig.timed(self.log, f"{target.label}: worklist first paint"):
-                figures.append(fig.worklist_figure(target, s.worklist_rows))
+                figures += fig.worklist_figures(target, s.worklist_rows)
+        if profiles and any(f.met is False for f in figures):
+            with fig.timed(self.log, f"{target.label}: profiling the missed targets"):
+                self.report.profiles += profile_missed(
+                    target, figures, g, era_claims, self.workdir, s.worklist_rows)
         row = scaling_row(g.events, figures, rebuilt, scaling_query,
                           "this run's main ledger")
         return figures, row
@@ -115,7 +124,8 @@ class Run:
             append = fig.append_figure(built)
             rebuilt = fig.rebuild_figures(target, cap=self.scale.rebuild_cap)
             query = fig.account_figure(target, next(iter(built.generated.whales)))
-        drop_target(target)
+        if not self.keep:
+            drop_target(target)
         return scaling_row(built.generated.events, [append], rebuilt, query, "")
 
 
@@ -178,7 +188,7 @@ def _parse(text: str | None) -> float | None:
 
 
 def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True,
-        out: Path | None = None, workdir: Path | None = None,
+        profiles: bool = True, out: Path | None = None, workdir: Path | None = None,
         log: Callable[[str], None] = print) -> Report:
     """Everything `make bench` does; returns the report (and writes `out` when given).
 
@@ -191,11 +201,13 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
     workdir = workdir or Path(tempfile.mkdtemp(prefix="claimdesk-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Run(scale, workdir, log)
+    bench.keep = not owned
     s = bench.scale
     report = bench.report
     try:
         main = sqlite_target(workdir, "main", "SQLite")
-        figures, main_row = bench.full_set(main, s.patients, s.era_claims, worklist=True)
+        figures, main_row = bench.full_set(main, s.patients, s.era_claims, worklist=True,
+                                           profiles=profiles)
         report.sections.append(Section(
             f"SQLite, {main_row['events']} events ({s.patients:,} patients)", figures,
             "The 835 pays claims of this ledger; the keypress and account figures run on it."))
@@ -206,7 +218,8 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
             rows.append(bench.scaling_ledger(patients))
         rows.append(main_row)
         report.scaling = rows
-        drop_target(main)
+        if owned:
+            drop_target(main)
         url = postgres_url(pg_url) if postgres else None
         if not postgres:
             pass
@@ -258,12 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md",
                         help="where to write the results (default bench/RESULTS.md)")
     parser.add_argument("--keep", type=Path, help="keep the generated ledgers in this folder")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="do not profile the figures that miss their target")
     args = parser.parse_args(argv)
 
     def log(line: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
-    report = run(args.scale, pg_url=args.pg_url, out=args.out, workdir=args.keep, log=log)
+    report = run(args.scale, pg_url=args.pg_url, profiles=not args.no_profile, out=args.out,
+                 workdir=args.keep, log=log)
     print(console(report))
     print(f"\nwritten to {args.out} ({report.seconds / 60:.1f} min)")
     return 0

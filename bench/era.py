@@ -11,6 +11,7 @@ drew for them, with the same X12 helpers, so the benchmark still runs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,8 +44,11 @@ class EraFile:
 
 
 def prepare_835(ledger: BillingLedger, pending: list[PendingClaim], claims: int, path: Path,
-                *, seed: int = 8) -> EraFile:
-    """Submit `claims` of the pending claims and write the payer's 835 for them to `path`."""
+                *, seed: int = 8, reopen: Callable[[], BillingLedger] | None = None) -> EraFile:
+    """Submit `claims` of the pending claims and write the payer's 835 for them to `path`.
+
+    `reopen` gives a fresh ledger for the fallback (when `ledger` caches aggregates that a
+    failed sandbox run may have left changed but unsaved)."""
     started = time.perf_counter()
     chosen = pending[:claims]
     if not chosen:
@@ -54,7 +58,10 @@ def prepare_835(ledger: BillingLedger, pending: list[PendingClaim], claims: int,
         source, note = "payer sandbox (importers/sandbox.py) on a real 837 batch", ""
     except Exception as error:
         note = f"sandbox path failed ({type(error).__name__}: {error}); own 835 writer used"
-        _submit_the_rest(ledger, chosen)
+        fresh = reopen() if reopen is not None else ledger
+        _submit_the_rest(fresh, chosen)
+        if fresh is not ledger:
+            fresh.close()
         text_835, count = own_835(chosen, seed)
         source = "bench/era.py writer (from the generator's payer answers)"
     path.write_text(text_835)

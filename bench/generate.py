@@ -145,6 +145,7 @@ class Generated:
     pending: list[PendingClaim] = field(default_factory=list)
     payers: dict[str, str] = field(default_factory=dict)
     whales: dict[str, int] = field(default_factory=dict)   # account no -> events of its history
+    stopped: str = ""      # why generation stopped short of the patients asked for
     payment_accounts: list[str] = field(default_factory=list)
 
     @property
@@ -187,7 +188,7 @@ class _Builder:
         self.billing = ledger._get(Provider, BILLING_NPI)
         self.contracts = {p[0]: ledger._get(Contract, f"K{p[0]}") for p in PAYERS}
         self.seq = {"account": 0, "encounter": 0, "claim": 0}
-        self.build_started = time.perf_counter()
+        self.hook_seconds = 0.0   # in `progress`: not the generator's own time
 
     # -- ids --------------------------------------------------------------------------------
     def next_id(self, kind: str) -> str:
@@ -218,9 +219,11 @@ class _Builder:
         self.out.batch_events.append(events)
         self.batch = {}
         if self.progress is not None:
+            started = time.perf_counter()
             # A single writer: the batch's events are the last `events` in the store.
             end = int(self.ledger.recorder.max_notification_id() or 0)
             self.progress(self.out, end - events + 1, events)
+            self.hook_seconds += time.perf_counter() - started
 
     # -- people -----------------------------------------------------------------------------
     def person(self, account_no: str, *, child: bool) -> PatientAccount:
@@ -476,7 +479,7 @@ def _units(milli: int) -> str:
 def generate(
     ledger: BillingLedger, patients: int, *, seed: int = 8, whales: tuple[int, ...] = (),
     batch_size: int = 1000, progress: Progress | None = None,
-    ready_payer: str | None = None,
+    ready_payer: str | None = None, max_seconds: float | None = None,
 ) -> Generated:
     """Fill an empty ledger with about `patients` patients (households until reached).
 
@@ -485,7 +488,7 @@ def generate(
     `progress(generated, first, count)` is called after every save with the positions of
     the events it appended. With `ready_payer`, that payer's claims that would be waiting
     for an answer are left ready to send instead (`Generated.pending`), for a real 837
-    batch to submit.
+    batch to submit. Past `max_seconds` no new household is started (`Generated.stopped`).
     """
     with acting_as("admin"):
         set_up_practice(ledger)
@@ -498,8 +501,13 @@ def generate(
         builder.out.whales[f"A{10_000_000 + builder.seq['account']}"] = (
             builder.out.events - before)
     while builder.out.patients < patients:
+        if max_seconds is not None and time.perf_counter() - started > max_seconds:
+            builder.out.stopped = (f"stopped after {max_seconds:.0f}s at "
+                                   f"{builder.out.patients:,} of {patients:,} patients")
+            break
         builder.household()
     builder.flush(force=True)
     out = builder.out
-    out.build_seconds = time.perf_counter() - started - out.save_seconds
+    out.build_seconds = (time.perf_counter() - started - out.save_seconds
+                         - builder.hook_seconds)
     return out

@@ -36,10 +36,20 @@ class Target:
     def is_postgres(self) -> bool:
         return self.kind == "postgres"
 
-    def open_ledger(self, actor: str = "bench") -> BillingLedger:
-        """A ledger as `claimdesk` opens it (tui/cli/wiring.py): env from the store."""
+    def open_ledger(self, actor: str = "bench", *, cached: bool = False) -> BillingLedger:
+        """A ledger as `claimdesk` opens it (tui/cli/wiring.py): env from the store.
+
+        `cached`: with eventsourcing's aggregate cache, for preparing a benchmark (never for
+        measuring one), so what is read per claim (payer, contract, providers, the claim
+        itself in each of plan, record and adjudicate) is replayed once. Without deep copies:
+        the preparation changes aggregates only through the ledger's commands, which save them.
+        """
         store = resolve_store(self.url)
-        ledger = BillingLedger(env=store.event_store_env(), actor=actor)
+        env = store.event_store_env()
+        if cached:
+            env["AGGREGATE_CACHE_MAXSIZE"] = "200000"
+            env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "n"
+        ledger = BillingLedger(env=env, actor=actor)
         ledger.store = store  # type: ignore[attr-defined]
         return ledger
 
