@@ -124,12 +124,15 @@ async def settle(pilot: Any) -> None:
     An exclusive worker replaced by a newer one (a keystroke in an incremental search) is
     cancelled; waiting on it raises WorkerCancelled, which only means: wait again.
     """
-    for _ in range(3):
+    for _ in range(20):
         await pilot.pause()
         try:
             await pilot.app.workers.wait_for_complete()
         except WorkerCancelled:
             continue
+        await pilot.pause()
+        if not any(worker.is_running for worker in pilot.app.workers):
+            break
     await pilot.pause()
 
 

@@ -170,3 +170,15 @@ async def test_h_opens_the_history_of_the_current_account(desk: Desk) -> None:
         await pilot.press("h")
         await settle(pilot)
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_find_by_claim_id_opens_the_claims_account(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *desk.claim_id.lower())
+        await settle(pilot)
+        assert "DOE, JOHN" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert app.screen.account_no == desk.insured

@@ -187,6 +187,7 @@ class AccountScreen(BillingScreen):
 
     def _show(self, data: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
         self.data = data
+        self.sub_title = f"account {self.account_no} · as of {self.billing.as_of.isoformat()}"
         if history is not None:
             self.history = history
         who = self.demographics

@@ -1,7 +1,9 @@
-"""`/`: find an account as you type, by name, birth date, account, claim or member id."""
+"""`/`: find an account as you type: by name or account number (the read model's search),
+or by claim id (the claim knows its account)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -9,11 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from domain.errors import BillingError
 from tui.formatting import mask_date, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import first, rows_of
 
 LIMIT = 50
+CLAIM_ID = re.compile(r"[A-Z0-9]{6,17}")
 
 
 class FindScreen(BillingScreen):
@@ -59,8 +63,17 @@ class FindScreen(BillingScreen):
 
     @work(thread=True, exclusive=True, group="find", exit_on_error=False)
     def search(self, text: str) -> None:
-        answer = self.billing.queries.accounts(text.strip(), limit=LIMIT, offset=0)
-        self.app.call_from_thread(self._show, text, rows_of(answer))
+        queries = self.billing.queries
+        rows = rows_of(queries.accounts(text.strip(), limit=LIMIT, offset=0))
+        if not rows and CLAIM_ID.fullmatch(text.strip().upper()):
+            # Not a name or account number: perhaps a claim id, which knows its account.
+            try:
+                account_no = self.billing.ledger.claim(text.strip().upper()).account_no
+            except BillingError:
+                account_no = None
+            if account_no:
+                rows = rows_of(queries.accounts(account_no, limit=1, offset=0))
+        self.app.call_from_thread(self._show, text, rows)
 
     def _show(self, text: str, rows: list[dict[str, Any]]) -> None:
         self.found = rows

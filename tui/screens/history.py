@@ -92,6 +92,8 @@ class HistoryScreen(BillingScreen):
 
     def _show(self, events: list[dict[str, Any]]) -> None:
         self.events = events
+        self.sub_title = (f"history of {self.account_no} · to "
+                          f"{self.billing.as_of.isoformat()}")
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for index, row in enumerate(events):
