@@ -23,12 +23,14 @@ from tui.cli import (
     migrate,
     reports,
     sandbox,
+    worklist,
 )
 from tui.cli.context import CliError, Context, run_handler
 
 # Command groups, in the order `claimdesk --help` lists them. Add yours here.
 GROUPS = [demo, accounts, events, admin, migrate, claims, sandbox, imports_x12, imports_files,
-          reports, inquiries]  # inquiries adds to claims, sandbox and import: keep it after them
+          reports, inquiries,  # inquiries adds to claims, sandbox and import: keep it after them
+          worklist]
 
 
 def build_parser() -> argparse.ArgumentParser:
