@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -515,3 +515,81 @@ GuarantorFamily.TestCase.settings = settings(
     stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestGuarantorFamilyBalances = GuarantorFamily.TestCase
+
+
+def popo_practice() -> tuple[BillingLedger, str, list[str]]:
+    """A fresh in-memory ledger with a submitted claim for three lines (99214, 93000, 36415)."""
+    ledger = BillingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, actor="biller",
+                           seed=5)
+    ledger.today = lambda: TODAY  # type: ignore[method-assign]
+    set_up_practice(ledger)
+    visit = open_visit(ledger, register_patient(ledger, coverage=(PRIMARY, SECONDARY)),
+                       charges=["99214", "93000", "36415"])
+    claim_id = ledger.create_claim(visit.encounter_id)
+    ledger.scrub_claim(claim_id)
+    ledger.mark_submitted([claim_id], batch_id="B1")
+    return ledger, claim_id, list(visit.line_ids)
+
+
+@st.composite
+def balanced_services(draw: st.DrawFn, lines: list[tuple[str, str, int]]) -> list[Any]:
+    """One SVC per line whose CAS amounts (any of the four groups) add up: charge - paid."""
+    services = []
+    for line_id, code, charge in lines:
+        paid = draw(st.integers(0, charge))
+        rest = charge - paid
+        adjustments = []
+        for group_and_carc in draw(st.lists(st.sampled_from(
+                ["CO-45", "CO-253", "PR-1", "PR-2", "PR-3", "CO-50", "PI-204", "OA-23",
+                 "OA-18"]), max_size=4)):
+            cents = draw(st.integers(0, rest))
+            rest -= cents
+            adjustments.append(cas(group_and_carc, cents))
+        adjustments.append(cas("CO-45", rest))
+        services.append(svc(code, charge, paid, *[a for a in adjustments if a.amount_cents],
+                            line_ref=line_id))
+    return services
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_an_835_posts_exactly_its_amounts_and_its_reversal_restores_every_line(
+    data: st.DataObject,
+) -> None:
+    ledger, claim_id, line_ids = popo_practice()
+    encounter = ledger.encounter(ledger.claim(claim_id).encounter_id)
+    before = {i: dict(encounter.line(i)["buckets"]) for i in line_ids}
+    lines = [(i, encounter.line(i)["code"], encounter.line(i)["charge_cents"]) for i in line_ids]
+    posted = remit(claim_id, *data.draw(balanced_services(lines)), icn="ICN1")
+
+    result = ledger.post_remittance(posted)
+
+    # DOMAIN §9 I4: payments = CLP04; every CAS is written off, transferred, queued or INFO.
+    cas_by_action = {"written off": 0, "transferred": 0, "denied": 0, "info": 0}
+    for service in posted.services:
+        for adjustment in service.adjustments:
+            if adjustment.group == "PR":
+                cas_by_action["transferred"] += adjustment.amount_cents
+            elif (adjustment.group, adjustment.carc) in (("CO", "45"), ("CO", "253")):
+                cas_by_action["written off"] += adjustment.amount_cents
+            elif (adjustment.group, adjustment.carc) in (("OA", "23"), ("OA", "18")):
+                cas_by_action["info"] += adjustment.amount_cents
+            else:
+                cas_by_action["denied"] += adjustment.amount_cents
+    assert result.paid_cents == posted.paid_cents
+    assert result.written_off_cents == cas_by_action["written off"]
+    assert sum(result.transferred.values()) == cas_by_action["transferred"]
+    assert set(result.transferred) <= {SECONDARY}
+    assert result.denied_cents == cas_by_action["denied"]
+    after = ledger.encounter(encounter.encounter_id)
+    for service in posted.services:
+        line = after.line(service.line_ref)
+        assert line["totals"][Category.PAYMENT] == service.paid_cents
+        assert sum(line["buckets"].values()) == (
+            line["charge_cents"] - service.paid_cents - sum(
+                a.amount_cents for a in service.adjustments
+                if (a.group, a.carc) in (("CO", "45"), ("CO", "253"))))
+
+    ledger.post_remittance(reversal_of(posted, paid_on=date(2025, 3, 1)))
+    reversed_ = ledger.encounter(encounter.encounter_id)
+    assert {i: dict(reversed_.line(i)["buckets"]) for i in line_ids} == before
