@@ -90,13 +90,14 @@ class AccountCommands(_ActionProvider):
 
     def commands(self) -> Iterable[Command]:
         screen = self.screen
-        if getattr(screen, "account_no", None) is None or not hasattr(screen, "action_reveal"):
+        account_no = getattr(screen, "account_no", None)
+        if account_no is None or not hasattr(screen, "action_reveal"):
             return
         for action, title, help_text in ACCOUNT_ACTIONS:
             if self.read_only and action not in READ_ONLY_SAFE:
                 continue
             target = self.app if action == "history" else screen
-            yield f"{title} ({screen.account_no})", help_text, self._run(action, target)
+            yield f"{title} ({account_no})", help_text, self._run(action, target)
 
 
 class QueueCommands(_ActionProvider):

@@ -22,9 +22,14 @@ from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first, rows_of
 
 
+def details_of(row: dict[str, Any]) -> dict[str, Any]:
+    details = row.get("details")
+    return details if isinstance(details, dict) else {}
+
+
 def codes_of(row: dict[str, Any]) -> str:
     """Reason codes of an event: group-CARC, RARCs, or a claim's rejection reasons."""
-    details = row.get("details") if isinstance(row.get("details"), dict) else {}
+    details = details_of(row)
     merged = {**details, **row}
     parts = []
     group, carc = merged.get("adjustment_group") or merged.get("group"), merged.get("carc")
@@ -45,7 +50,7 @@ def codes_of(row: dict[str, Any]) -> str:
 
 
 def source_of(row: dict[str, Any]) -> str:
-    details = row.get("details") if isinstance(row.get("details"), dict) else {}
+    details = details_of(row)
     return str(first(row, "source", default="") or details.get("source") or "user entry")
 
 

@@ -50,6 +50,7 @@ def run_importer(ledger: Any, path: Path, dry_run: bool,
     """One file through the importer; rows of what was (or would be) posted or refused."""
     from importers import remittance_import  # noqa: PLC0415 - loads pyx12 only when used
 
+    result: Any
     if is_835(path.read_bytes()):
         result = remittance_import.import_835_file(ledger, path, dry_run=dry_run,
                                                    progress=progress)
