@@ -26,7 +26,7 @@ from tui.commands import (
 from tui.messages import AsOfChanged
 
 NAVIGATION = frozenset({"find", "aging", "queues", "import_files", "history", "go_to_date",
-                        "register_patient", "toggle_keys", "back", "quit"})
+                        "register_patient", "toggle_keys", "back", "quit", "worklist"})
 
 
 class BillingApp(App[None]):
@@ -41,6 +41,8 @@ class BillingApp(App[None]):
                 "claim or member id", id="app.find"),
         Binding("a", "aging", "Aging", tooltip="A/R aging dashboard", id="app.aging"),
         Binding("w", "queues", "Queues", tooltip="Work queues", id="app.queues"),
+        Binding("j", "worklist", "My work", tooltip="My worklist: assigned items to work now",
+                id="app.worklist", show=False),
         Binding("i", "import_files", "Import", tooltip="Import 835 files", id="app.import"),
         Binding("h", "history", "History", tooltip="Auditor timeline of the current account",
                 id="app.history"),
@@ -111,6 +113,11 @@ class BillingApp(App[None]):
         from tui.screens.queues import QueueScreen  # noqa: PLC0415
 
         self._open(QueueScreen())
+
+    def action_worklist(self) -> None:
+        from tui.screens.worklist import WorklistScreen  # noqa: PLC0415
+
+        self._open(WorklistScreen())
 
     def action_import_files(self) -> None:
         from tui.screens.imports import ImportScreen  # noqa: PLC0415
