@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import random
 import time
@@ -72,12 +73,33 @@ class LedgerCore(Application):
         return self.as_user or self.login
 
     def directory(self) -> UserDirectory | None:
-        if not self._exists(UserDirectory):
-            return None
-        return self._get(UserDirectory)
+        directory = self._current(UserDirectory)
+        assert directory is None or isinstance(directory, UserDirectory)
+        return directory
 
     def books(self) -> Books | None:
-        return self._get(Books) if self._exists(Books) else None
+        books = self._current(Books)
+        assert books is None or isinstance(books, Books)
+        return books
+
+    def _current(self, cls: type[BillingAggregate]) -> BillingAggregate | None:
+        """A small, often-read singleton (users, books), kept and brought up to date.
+
+        Every command reads both; replaying them each time showed up in profiles. Reading
+        only the events after the version we hold keeps it exact when others change them.
+        """
+        cache: dict[type, BillingAggregate] = self.__dict__.setdefault("_singletons", {})
+        held = cache.get(cls)
+        if held is None:
+            if not self._exists(cls):
+                return None
+            held = self._get(cls)
+        else:
+            for event in self.repository.event_store.get(held.id, gt=held.version):
+                event.mutate(held)
+        cache[cls] = held
+        # Commands mutate what they are given; hand out a copy, keep the original clean.
+        return copy.deepcopy(held)
 
     def setting(self, name: str) -> int:
         books = self.books()
