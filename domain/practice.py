@@ -63,19 +63,24 @@ class Payer(BillingAggregate):
         self.plans[plan_id] = {"plan_id": plan_id, "name": name, "product": product}
 
     def record_contract(self, contract_id: str, plan_ids: list[str], effective_on: date,
-                        ends_on: date | None) -> None:
+                        ends_on: date | None, billing_npi: str = "") -> None:
         self._contract_recorded(contract_id=contract_id, plan_ids=plan_ids,
-                                effective_on=effective_on, ends_on=ends_on)
+                                effective_on=effective_on, ends_on=ends_on,
+                                billing_npi=billing_npi)
 
     @event("ContractRecorded")
     def _contract_recorded(self, contract_id: str, plan_ids: list[str], effective_on: date,
-                           ends_on: date | None) -> None:
+                           ends_on: date | None, billing_npi: str = "") -> None:
         self.contracts.append({"contract_id": contract_id, "plan_ids": list(plan_ids),
-                               "effective_on": effective_on, "ends_on": ends_on})
+                               "effective_on": effective_on, "ends_on": ends_on,
+                               "billing_npi": billing_npi})
 
-    def contract_id_for(self, plan_id: str, on: date) -> str | None:
-        """The contract covering a plan on a date; the latest signed wins an overlap."""
+    def contract_id_for(self, plan_id: str, on: date, billing_npi: str = "") -> str | None:
+        """The contract covering a plan on a date for a billing provider (DOMAIN §1: a
+        contract is the provider's with the payer); the latest signed wins an overlap."""
         for c in reversed(self.contracts):
+            if billing_npi and c.get("billing_npi") not in ("", billing_npi):
+                continue
             if plan_id in c["plan_ids"] and c["effective_on"] <= on and (
                     c["ends_on"] is None or on <= c["ends_on"]):
                 return str(c["contract_id"])

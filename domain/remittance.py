@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from domain.errors import BillingError
+
 
 @dataclass(frozen=True)
 class CasAdjustment:
@@ -60,5 +62,7 @@ class ClaimRemit:
         return self.status_code in ("19", "20", "21")
 
 
-class UnmatchedRemitError(Exception):
+class UnmatchedRemitError(BillingError):
     """The remittance does not fit a claim of ours: it belongs in the unapplied queue."""
+
+    title = "Not our claim"

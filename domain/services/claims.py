@@ -106,7 +106,7 @@ class ClaimCommands(LedgerCore):
         account = self._get(PatientAccount, claim.account_no)
         billing = self._get(Provider, claim.billing_npi)
         payer = self._get(Payer, claim.payer_id)
-        contract_id = payer.contract_id_for(claim.plan_id, claim.service_date)
+        contract_id = payer.contract_id_for(claim.plan_id, claim.service_date, claim.billing_npi)
         contract = self._get(Contract, contract_id) if contract_id else None
         primary_adjudicated = True
         if claim.coverage_order != "P":

@@ -92,7 +92,7 @@ class PracticeCommands(LedgerCore):
         for code, modifier, allowed in fees or []:
             require(is_valid_procedure_code(code), f"fee schedule code {code!r} is not CPT/HCPCS")
             contract.set_fee(code, modifier, allowed, effective_on)
-        payer.record_contract(contract_id, plan_ids, effective_on, ends_on)
+        payer.record_contract(contract_id, plan_ids, effective_on, ends_on, billing_npi)
         self._save(contract, payer)
         return contract_id
 
@@ -107,8 +107,9 @@ class PracticeCommands(LedgerCore):
     def contract(self, contract_id: str) -> Contract:
         return self._get(Contract, contract_id)
 
-    def contract_for(self, payer_id: str, plan_id: str, on: date) -> Contract | None:
-        contract_id = self._get(Payer, payer_id).contract_id_for(plan_id, on)
+    def contract_for(self, payer_id: str, plan_id: str, on: date,
+                     billing_npi: str = "") -> Contract | None:
+        contract_id = self._get(Payer, payer_id).contract_id_for(plan_id, on, billing_npi)
         return None if contract_id is None else self._get(Contract, contract_id)
 
     @command
