@@ -37,7 +37,7 @@ def _item(fold: Fold, ref: str) -> Row:
 
 def _event(fold: Fold, fact: Fact, ref: str, **values: Any) -> None:
     row = {"position": fact.position, "item": ref, "actor": str(fact.data.get("actor") or ""),
-           "user": "", "recorded_at": fold.recorded_at, "worked_on": None,
+           "worker": "", "recorded_at": fold.recorded_at, "worked_on": None,
            "event_type": fact.event_type, "channel": "", "outcome": "", "promise_on": None,
            "promise_cents": None, "next_action_on": None, "detail": ""}
     row.update(values)
@@ -65,7 +65,7 @@ def _assignment(fold: Fold, fact: Fact, stream: Row | None) -> None:
                     assigned_by=str(d.get("actor") or "") if assigned else "",
                     rule=d["rule"] if assigned else "")
         fold.put("work_items", ref, item)
-        _event(fold, fact, ref, user=d["user"] if assigned else d["previous"].get(ref, ""),
+        _event(fold, fact, ref, worker=d["user"] if assigned else d["previous"].get(ref, ""),
                worked_on=iso(d["assigned_on"] if assigned else d["unassigned_on"]),
                detail=d["rule"] if assigned else d["reason"])
 
@@ -92,7 +92,7 @@ def _activity(fold: Fold, fact: Fact, stream: Row | None) -> None:
     item.update(activities=item["activities"] + 1, last_worked_on=iso(d["worked_on"]),
                 last_outcome=d["outcome"], next_action_on=iso(d["next_action_on"]))
     fold.put("work_items", ref, item)
-    _event(fold, fact, ref, user=item["last_worked_by"], worked_on=iso(d["worked_on"]),
+    _event(fold, fact, ref, worker=item["last_worked_by"], worked_on=iso(d["worked_on"]),
            channel=d["channel"], outcome=d["outcome"], promise_on=iso(d["promise_on"]),
            promise_cents=d["promise_cents"], next_action_on=iso(d["next_action_on"]),
            detail=d["reason"] or d["note"])
@@ -140,7 +140,7 @@ def _appeal(fold: Fold, fact: Fact, stream: Row | None) -> None:
         detail = d["note"]
     fold.put("work_appeals", d["appeal_id"], appeal)
     fold.put("work_items", ref, item)
-    _event(fold, fact, ref, user=actor, worked_on=worked_on, detail=detail,
+    _event(fold, fact, ref, worker=actor, worked_on=worked_on, detail=detail,
            outcome=d.get("outcome") or "")
 
 
@@ -162,5 +162,5 @@ def _letter(fold: Fold, fact: Fact, stream: Row | None) -> None:
         "recorded_at": fold.recorded_at, "actor": actor, "sha256": d["sha256"],
         "dunning_level": d["dunning_level"], "balance_cents": d["balance_cents"],
         "statement_id": d["statement_id"]})
-    _event(fold, fact, ref, user=actor, worked_on=iso(d["issued_on"]), channel="letter",
+    _event(fold, fact, ref, worker=actor, worked_on=iso(d["issued_on"]), channel="letter",
            outcome=d["letter_kind"], detail=d["sha256"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bump when a table or the fold changes: a store on an older version rebuilds itself.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 PREFIX = "rm_"
 
 TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
@@ -134,7 +134,7 @@ TABLES: tuple[Table, ...] = (
         "last_outcome next_action_on appeal_id appeal_status letters:int"),
           ("item",), "dim", (("assigned_to",),)),
     Table("work_events", _cols(
-        "position:int item actor user recorded_at worked_on event_type channel outcome "
+        "position:int item actor worker recorded_at worked_on event_type channel outcome "
         "promise_on promise_cents:int next_action_on detail"),
           ("position", "item"), "append", (("item",),)),
     Table("work_appeals", _cols(

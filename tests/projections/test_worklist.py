@@ -178,7 +178,7 @@ class TestWorklist:
         desk["supervisor"].assign_work([desk["roe"]], "biller", rule="queue=delinquent")
         desk["biller"].log_follow_up(desk["roe"], "call", "wrong-number", note="disconnected")
         history = desk["queries"].work_history(desk["roe"])
-        assert [(h["event_type"], h["actor"], h["user"], h["outcome"], h["detail"])
+        assert [(h["event_type"], h["actor"], h["worker"], h["outcome"], h["detail"])
                 for h in history] == [
             ("WorkAssigned", "supervisor", "biller", "", "queue=delinquent"),
             ("ActivityLogged", "biller", "biller", "wrong-number", "disconnected")]

@@ -242,7 +242,7 @@ def _history(args: argparse.Namespace, context: Context) -> int:
         emit_json({"item": _item(args.item), "events": rows})
         return 0
     _table(["WHEN", "WHAT", "BY", "FOR", "OUTCOME", "NEXT", "DETAIL"],
-           [[r["recorded_at"][:16], r["event_type"], r["actor"], r["user"], r["outcome"],
+           [[r["recorded_at"][:16], r["event_type"], r["actor"], r["worker"], r["outcome"],
              r["next_action_on"], r["detail"][:40]] for r in rows])
     return 0
 
