@@ -114,6 +114,7 @@ class Run:
                     target, figures, g, era_claims, self.workdir, s.worklist_rows)
         row = scaling_row(g.events, figures, rebuilt, scaling_query,
                           "this run's main ledger")
+        row["patients"] = f"{g.patients:,}"
         return figures, row
 
     def scaling_ledger(self, patients: int) -> dict[str, str]:
@@ -209,7 +210,7 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
         figures, main_row = bench.full_set(main, s.patients, s.era_claims, worklist=True,
                                            profiles=profiles)
         report.sections.append(Section(
-            f"SQLite, {main_row['events']} events ({s.patients:,} patients)", figures,
+            f"SQLite, {main_row['events']} events ({main_row['patients']} patients)", figures,
             "The 835 pays claims of this ledger; the keypress and account figures run on it."))
         rows = []
         for patients in s.scaling:
@@ -229,7 +230,7 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
         elif not bench.over_budget("PostgreSQL"):
             pg_figures, pg_events = bench_postgres(bench, url)
             report.sections.append(Section(
-                f"PostgreSQL, {pg_events:,} events ({s.pg_patients:,} patients)", pg_figures))
+                f"PostgreSQL, {pg_events:,} events", pg_figures))
             same_size = next((r for r in rows if r is not main_row and pg_events
                               and 0.5 < (_parse(r["events"]) or 0) / pg_events < 2), {})
             report.comparison = compare(pg_figures, figures, same_size, f"{pg_events:,}")

@@ -4,8 +4,8 @@
 
 prints one JSON object: the task's figures plus `peak_rss_mb`. Tasks: `raw_read` (read and
 JSON-decode the event table), `rebuild` (drop and rebuild every read model, stopping at a
-time cap), `validate` (pyx12 alone on an X12 file), `import_835` (the importer in process,
-for when the `claimdesk` command cannot run).
+time cap), `account_query` (the account screen's reads), `validate` (pyx12 alone on an X12
+file), `import_835` (the importer in process, for when the `claimdesk` command cannot run).
 """
 
 from __future__ import annotations
@@ -93,8 +93,16 @@ def import_835(args: dict[str, Any]) -> dict[str, Any]:
             "message": result.message}
 
 
+def account_query(args: dict[str, Any]) -> dict[str, Any]:
+    """The account screen's reads, in a process running the same code as the rebuild."""
+    from bench.figures import account_query as query
+
+    ms, events, cpu = query(_target(args), args["account_no"], args.get("repeat", 5))
+    return {"ms": ms, "events": events, "cpu_ms": cpu}
+
+
 TASKS = {"raw_read": raw_read, "rebuild": rebuild, "validate": validate,
-         "import_835": import_835}
+         "import_835": import_835, "account_query": account_query}
 
 
 def _emit(result: dict[str, Any]) -> None:
