@@ -7,6 +7,7 @@ selection and KPIs come from the mixins it composes. See `projections.reads` for
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -16,9 +17,18 @@ from projections import aging as aging_rules
 from projections.catchup import Projector, compare, scratch_store
 from projections.follow_up import FollowUpQueries
 from projections.kpis import Kpis
-from projections.reads import RESERVED, split, to_date, to_datetime, when
+from projections.reads import RESERVED, split, to_date, when
 from projections.store import PostgresProjectionStore, ProjectionStore, SQLiteProjectionStore
 from projections.worklist import WorkQueues
+
+# What the account answer shows of each visit, line and claim (not every column).
+_ENCOUNTER_COLUMNS = ("encounter_id", "service_date", "place_of_service", "billing_npi",
+                      "rendering_npi", "diagnoses", "coverage", "self_pay")
+_LINE_COLUMNS = ("line_id", "encounter_id", "code", "modifiers", "units_milli", "description",
+                 "service_date", "charge_cents", "reversed", "claims")
+_CLAIM_COLUMNS = ("claim_id", "encounter_id", "payer_id", "plan_id", "coverage_order", "state",
+                  "frequency", "service_date", "charge_cents", "paid_cents", "outcome",
+                  "first_submitted_on", "payer_claim_control_number", "open_denials")
 
 
 class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
@@ -98,10 +108,10 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
                 per_line.setdefault(line, {})[party] = cents
         dated, params = when(as_of, known_at, date_column="service_date")
         encounters = self._rows("encounters", "account_no = ?" + dated, [account_no, *params],
-                                "service_date, position")
+                                "service_date, position", _ENCOUNTER_COLUMNS)
         lines: dict[str, list[dict[str, Any]]] = {}
         for row in self._rows("lines", "account_no = ?" + dated, [account_no, *params],
-                              "position"):
+                              "position", _LINE_COLUMNS):
             split_ = per_line.get(row["line_id"], {})
             lines.setdefault(row["encounter_id"], []).append({
                 "line_id": row["line_id"], "code": row["code"],
@@ -114,7 +124,7 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         order = [acct["policies"][p] for p in acct["coverage_order"] if p in acct["policies"]]
         dated, params = when(as_of, known_at, date_column="created_on")
         claims = self._rows("claims", "account_no = ?" + dated, [account_no, *params],
-                            "position")
+                            "position", _CLAIM_COLUMNS)
         dated, params = when(as_of, known_at, date_column="issued_on")
         statements = self._rows("statements", "account_no = ?" + dated,
                                 [account_no, *params], "issued_on, statement_id")
@@ -178,20 +188,23 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             params = [*params, -1 if limit is None else limit, offset]
             if limit is None and self.store.dialect != "sqlite":
                 page, params = " OFFSET ?", [*params[:-2], offset]
+        rows = self.store.fetchall(
+            "SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
+            "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
+            f"{where} ORDER BY position{page}", [account_no, *params])
+        # One JSON document for every row's details: a single C-speed decode, not 10,000.
+        details = json.loads("[" + ",".join(r[10] or "{}" for r in rows) + "]")
         out = []
         for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
-             encounter_id, line_id, claim_id, details) in self.store.fetchall(
-                "SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
-                "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
-                f"{where} ORDER BY position{page}", [account_no, *params]):
+             encounter_id, line_id, claim_id, _), detail in zip(rows, details, strict=True):
             running += amount
             out.append({
                 "position": position, "type": event_type, "aggregate": aggregate,
-                "effective_date": to_date(effective_on),
-                "recorded_at": to_datetime(recorded_at), "actor": actor,
-                "amount_cents": amount, "balance_cents": running,
+                "effective_date": date.fromisoformat(effective_on),
+                "recorded_at": datetime.fromisoformat(recorded_at) if recorded_at else None,
+                "actor": actor, "amount_cents": amount, "balance_cents": running,
                 "encounter_id": encounter_id, "line_id": line_id, "claim_id": claim_id,
-                "details": self.details(details),
+                "details": detail,
             })
         return out
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from domain.ledger import AGENCY, PATIENT
 from projections import aging as aging_rules
-from projections.catchup import Projector, decode_state
-from projections.rows import META, plain, utc_iso
+from projections.catchup import Projector
+from projections.rows import utc_iso
 from projections.schema import TABLE
 from projections.store import ProjectionStore, decode_row
 
@@ -93,12 +93,14 @@ class ReadModels:
 
     # -- small helpers ---------------------------------------------------------------------------
     def _rows(self, table: str, where: str, params: list[Any] | tuple[Any, ...],
-              order: str = "") -> list[dict[str, Any]]:
+              order: str = "", columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """Rows of a read model as dicts, JSON decoded; only `columns` when given."""
         spec = TABLE[table]
-        sql = f"SELECT {', '.join(spec.column_names)} FROM rm_{table} WHERE {where}"
+        names = columns or spec.column_names
+        sql = f"SELECT {', '.join(names)} FROM rm_{table} WHERE {where}"
         if order:
             sql += f" ORDER BY {order}"
-        return [decode_row(spec, r) for r in self.store.fetchall(sql, params)]
+        return [decode_row(spec, r, names) for r in self.store.fetchall(sql, params)]
 
     def _names(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
         payers = dict(self.store.fetchall("SELECT payer_id, name FROM rm_payers"))
@@ -120,13 +122,6 @@ class ReadModels:
                         f"WHERE {column} IN ({marks}){extra} GROUP BY {column}, line_id, party",
                         [*chunk, *params])]
         return out
-
-    def details(self, state: bytes | None) -> dict[str, Any]:
-        """A history row's event attributes, JSON-ready, bookkeeping fields left out."""
-        if not state:
-            return {}
-        return {k: plain(v) for k, v in decode_state(bytes(state), self.mapper).items()
-                if k not in META}
 
     # -- A/R aging ---------------------------------------------------------------------------------
     def line_balances(self, as_of: date | None = None, known_at: datetime | None = None,

@@ -163,6 +163,40 @@ def iso(value: Any) -> str | None:
     return str(value)
 
 
+# Left out of a history row's details: bookkeeping, who the patient is, and nested
+# structures (an address, coverage, a statement's lines) that the dimension rows hold.
+_NOT_DETAILS = META | frozenset({
+    "last_name", "first_name", "middle_name", "birth_date", "sex", "address", "phone",
+    "subscriber", "member_id", "group_number", "reason_for_visit", "changes", "diagnoses"})
+
+
+def details_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a history row shows of its event: codes, parties, amounts, sources, dates.
+
+    Scalars, dates and lists of scalars, JSON-ready; for a reversal, the parties of the
+    postings it negates. Small on purpose: an account's whole history decodes quickly.
+    """
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _NOT_DETAILS:
+            continue
+        kind = type(value)
+        if kind in _SCALARS:
+            out[key] = value
+        elif kind is dict:
+            if _wrapped(value):
+                out[key] = _unwrap(value[_TYPE], value[_DATA])
+        elif kind is list or kind is tuple:
+            if all(type(v) in _SCALARS for v in value):
+                out[key] = list(value)
+        else:
+            out[key] = plain(value)
+    postings = data.get("postings")
+    if type(postings) is list:
+        out["parties"] = [p.get("party") for p in postings if type(p) is dict]
+    return out
+
+
 def _date_text(value: Any) -> str | None:
     """ISO text of a date value in either form; None for anything that is not a date."""
     if type(value) is dict:
@@ -237,7 +271,7 @@ class Fold:
                 stream["encounter_id"] if stream else "",
                 stream["claim_id"] if stream else "", str(data.get("line_id") or ""),
                 business_date(data, self.recorded_at, fact.name), self.recorded_at,
-                str(data.get("actor") or ""), 0, fact.state]
+                str(data.get("actor") or ""), 0, details_of(data)]
         if handler is not None:
             handler(self, fact, stream)
         if history is not None:

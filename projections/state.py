@@ -24,7 +24,7 @@ class RowCache:
     page's new rows once they are written and drops everything past `max_rows`.
     """
 
-    def __init__(self, loader: Loader | None = None, max_rows: int = 200_000) -> None:
+    def __init__(self, loader: Loader | None = None, max_rows: int = 50_000) -> None:
         self.loader = loader
         self.max_rows = max_rows
         self.rows: dict[str, dict[Key, Row | None]] = {}

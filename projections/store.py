@@ -195,7 +195,14 @@ class _Moved(Exception):
 
 def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
     if isinstance(row, tuple):   # append-only rows arrive in column order already
-        return row
+        positions = _JSON_POSITIONS[spec.name]
+        if not positions:
+            return row
+        values = list(row)
+        for i in positions:
+            if values[i] is not None:
+                values[i] = _ENCODE(values[i])
+        return tuple(values)
     values = tuple(map(row.__getitem__, spec.column_names))
     json_cols = spec.json_columns
     if not json_cols:
@@ -204,11 +211,16 @@ def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
                  for c, v in zip(spec.column_names, values, strict=True))
 
 
-def decode_row(spec: Table, values: Sequence[Any]) -> Row:
+_JSON_POSITIONS = {t.name: tuple(i for i, c in enumerate(t.column_names) if c in t.json_columns)
+                   for t in TABLES}
+
+
+def decode_row(spec: Table, values: Sequence[Any], columns: Sequence[str] = ()) -> Row:
+    """A stored row as the fold wrote it: JSON columns decoded (`columns`: those selected)."""
     json_cols = spec.json_columns
     return {c: (json.loads(v) if c in json_cols and v is not None else
                 bytes(v) if isinstance(v, memoryview) else v)
-            for c, v in zip(spec.column_names, values, strict=True)}
+            for c, v in zip(columns or spec.column_names, values, strict=True)}
 
 
 class SQLiteProjectionStore(ProjectionStore):

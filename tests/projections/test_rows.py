@@ -124,8 +124,11 @@ def test_every_event_of_a_patients_streams_is_a_history_row_and_practice_events_
         (practice_events + 5, "Encounter", "ChargeEntered", account, visit.encounter_id,
          "2025-01-10", 10_000),
     ]
-    assert history[0]["details"] == ledger.recorder.select_notifications(
-        start=practice_events + 1, limit=1)[0].state
+    assert history[0]["details"] == {"account_no": account, "registered_on": "2025-03-10"}
+    assert history[1]["details"] == {
+        "policy_id": f"{account}-1", "payer_id": PRIMARY, "plan_id": PRIMARY_PLAN,
+        "relationship": "18", "effective_on": "2024-01-01", "terminates_on": None,
+        "filing_indicator": "CI", "coverage_order": [f"{account}-1"]}
 
 
 def test_folding_twice_gives_identical_rows(ledger: BillingLedger, practice: Practice) -> None:
