@@ -158,8 +158,9 @@ class Projector:
         self.store.reset(self.name)
         self.cache.clear()
         self.cached_at = None
-        count = self.catch_up()
-        self.store.create_indexes()
+        with self.store.bulk():
+            count = self.catch_up()
+            self.store.create_indexes()
         return count
 
 

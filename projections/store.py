@@ -29,7 +29,10 @@ from projections.schema import (
 )
 from projections.state import RowCache
 
+# Sorted keys: a row changed after a reload must encode exactly as one built in memory.
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# Append-only rows are built once from their event, in its field order: no sort needed.
+_ENCODE_ONCE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class ProjectionStore(ABC):
@@ -118,6 +121,11 @@ class ProjectionStore(ABC):
             self._cursor_execute(
                 f"INSERT INTO {PREFIX}tracking (name, position) VALUES (?, 0)", (name,))
 
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Settings for a rebuild from zero (nothing by default)."""
+        yield
+
     def create_indexes(self) -> None:
         with self.lock, self.transaction():
             for statement in index_statements():
@@ -201,7 +209,7 @@ def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
         values = list(row)
         for i in positions:
             if values[i] is not None:
-                values[i] = _ENCODE(values[i])
+                values[i] = _ENCODE_ONCE(values[i])
         return tuple(values)
     values = tuple(map(row.__getitem__, spec.column_names))
     json_cols = spec.json_columns
@@ -264,6 +272,15 @@ class SQLiteProjectionStore(ProjectionStore):
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        # Checkpoint the WAL every ~40 MB instead of every 4 MB while rebuilding.
+        self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
