@@ -206,11 +206,11 @@ def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
         positions = _JSON_POSITIONS[spec.name]
         if not positions:
             return row
-        values = list(row)
+        listed = list(row)
         for i in positions:
-            if values[i] is not None:
-                values[i] = _ENCODE_ONCE(values[i])
-        return tuple(values)
+            if listed[i] is not None:
+                listed[i] = _ENCODE_ONCE(listed[i])
+        return tuple(listed)
     values = tuple(map(row.__getitem__, spec.column_names))
     json_cols = spec.json_columns
     if not json_cols:
