@@ -157,13 +157,16 @@ class ProjectionStore(ABC):
                     raise _Moved
                 for table, rows in cache.changes():
                     spec = TABLE[table]
-                    self._executemany(self._insert_sql(spec),
-                                      [encode_row(spec, r) for r in rows])
+                    self._write_rows(spec, [encode_row(spec, r) for r in rows])
                 self._cursor_execute(
                     f"UPDATE {PREFIX}tracking SET position = ? WHERE name = ?", (position, name))
         except _Moved:
             return False
         return True
+
+    def _write_rows(self, spec: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Insert (append), insert-or-ignore (set) or upsert (dim) one table's rows."""
+        self._executemany(self._insert_sql(spec), rows)
 
     def _insert_sql(self, spec: Table) -> str:
         cached = self._sql_cache.get((spec.name, spec.mode))
@@ -217,6 +220,20 @@ def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
         return values
     return tuple(v if v is None or c not in json_cols else _ENCODE(v)
                  for c, v in zip(spec.column_names, values, strict=True))
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return (value.replace("\\", "\\\\").replace("\t", "\\t")
+                    .replace("\n", "\\n").replace("\r", "\\r"))
+        return value
+    if isinstance(value, (bytes, memoryview)):
+        return "\\\\x" + bytes(value).hex()
+    return str(value)
 
 
 _JSON_POSITIONS = {t.name: tuple(i for i, c in enumerate(t.column_names) if c in t.json_columns)
@@ -328,6 +345,31 @@ class PostgresProjectionStore(ProjectionStore):
 
     def _lock_position_sql(self) -> str:
         return super()._lock_position_sql() + " FOR UPDATE"
+
+    def _write_rows(self, spec: Table, rows: list[tuple[Any, ...]]) -> None:
+        # COPY, not executemany: one round trip and no per-row statement, which is what
+        # makes a rebuild on PostgreSQL keep pace (several times faster with this driver).
+        # Keyed tables go through a session-local staging table and one INSERT ... SELECT.
+        cols = ", ".join(spec.column_names)
+        if spec.mode == "append":
+            self._copy(f"{PREFIX}{spec.name}", cols, rows)
+            return
+        stage = f"{PREFIX}stage_{spec.name}"
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+                          f"(LIKE {PREFIX}{spec.name}) ON COMMIT DELETE ROWS")
+        self._copy(stage, cols, rows)
+        conflict = f"ON CONFLICT ({', '.join(spec.key)}) DO NOTHING"
+        if spec.mode == "dim":
+            updates = ", ".join(f"{c} = excluded.{c}" for c in spec.column_names
+                                if c not in spec.key)
+            conflict = f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}"
+        self.conn.execute(f"INSERT INTO {PREFIX}{spec.name} ({cols}) "
+                          f"SELECT {cols} FROM {stage} {conflict}")
+
+    def _copy(self, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+        with self.conn.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({cols}) FROM STDIN") as copy:
+            copy.write("".join(["\t".join(map(_copy_text, row)) + "\n" for row in rows]))
 
     def _schema_lock(self) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(727274)")

@@ -66,6 +66,13 @@ def test_balances_history_aging_and_verify_on_postgresql(pg_ledger: BillingLedge
     assert [a["account_no"] for a in queries.accounts(search="doe")] == [account]
     assert queries.aging(TODAY)["buckets"]["31-60"] == {
         "insurance_cents": 0, "patient_cents": 5_000, "agency_cents": 0}
+    # COPY's text format: tabs, newlines and backslashes in a value must survive it.
+    awkward = "left\tright\nnext line \\ and a backslash"
+    ledger.write_off(visit.encounter_id, visit.line_ids[0], "PATIENT", kind="small-balance",
+                     reason=awkward, amount_cents=100)
+    assert queries.store.scalar(
+        "SELECT reason FROM rm_postings WHERE kind = 'small-balance'") == awkward
+    assert queries.account_history(account)[-1]["details"]["reason"] == awkward
     report = queries.verify()
     assert report["ok"], report["first_difference"]
 
