@@ -347,3 +347,68 @@ class Encounter(BillingAggregate):
         if reversed_event == "ChargeEntered":
             self.lines[line_id]["reversed"] = True
         self._record_entry(entry_id, "EntryReversed", {"postings": postings})
+
+    # -- write-offs above the supervisor threshold need a second person ---------------------
+    def request_write_off(
+        self, request_id: str, line_id: str, party: str, amount_cents: int, kind: str,
+        reason: str, requested_by: str, requested_on: date,
+    ) -> None:
+        self._check_money(line_id, amount_cents, allow_negative=False)
+        if request_id in self.write_off_requests:
+            raise RuleViolation(f"write-off request {request_id} already exists")
+        self._write_off_requested(
+            request_id=request_id, line_id=line_id, party=party, amount_cents=amount_cents,
+            kind=kind, reason=reason, requested_by=requested_by, requested_on=requested_on)
+
+    @event("WriteOffRequested")
+    def _write_off_requested(
+        self, request_id: str, line_id: str, party: str, amount_cents: int, kind: str,
+        reason: str, requested_by: str, requested_on: date,
+    ) -> None:
+        self.write_off_requests[request_id] = {
+            "request_id": request_id, "line_id": line_id, "party": party,
+            "amount_cents": amount_cents, "kind": kind, "reason": reason,
+            "requested_by": requested_by, "requested_on": requested_on, "status": "requested"}
+
+    @property
+    def write_off_requests(self) -> dict[str, dict[str, Any]]:
+        # Created lazily: encounters stored before write-off requests existed replay fine.
+        return self.__dict__.setdefault("_write_off_requests", {})
+
+    def pending_write_off(self, request_id: str) -> dict[str, Any]:
+        request = self.write_off_requests.get(request_id)
+        if request is None:
+            raise ValidationError(
+                f"encounter {self.encounter_id} has no write-off request {request_id}")
+        if request["status"] != "requested":
+            raise RuleViolation(f"write-off request {request_id} is already {request['status']}")
+        return request
+
+    def approve_write_off(self, request_id: str, approved_by: str, approved_on: date) -> str:
+        request = self.pending_write_off(request_id)
+        if approved_by == request["requested_by"]:
+            raise RuleViolation("the requester cannot approve their own write-off")
+        held = self.party_balance(request["line_id"], request["party"])
+        if request["amount_cents"] > held:
+            raise RuleViolation(
+                f"{request['party']} now owes only {held} cents on {request['line_id']}; "
+                "decline the request and ask again")
+        self._write_off_approved(request_id=request_id, approved_by=approved_by,
+                                 approved_on=approved_on)
+        return self.post_adjustment(
+            line_id=request["line_id"], party=request["party"],
+            amount_cents=request["amount_cents"], effective_on=approved_on,
+            kind=request["kind"], group="", carc="", rarcs=[], reason=request["reason"],
+            approved_by=approved_by, source=f"write-off-request:{request_id}")
+
+    @event("WriteOffApproved")
+    def _write_off_approved(self, request_id: str, approved_by: str, approved_on: date) -> None:
+        self.write_off_requests[request_id]["status"] = "approved"
+
+    def decline_write_off(self, request_id: str, declined_by: str, reason: str) -> None:
+        self.pending_write_off(request_id)
+        self._write_off_declined(request_id=request_id, declined_by=declined_by, reason=reason)
+
+    @event("WriteOffDeclined")
+    def _write_off_declined(self, request_id: str, declined_by: str, reason: str) -> None:
+        self.write_off_requests[request_id]["status"] = "declined"

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "decline_refund": SUPERVISION, "refer_to_collections": SUPERVISION,
     "override_filing_limit": SUPERVISION, "close_period": SUPERVISION,
     "recall_from_agency": SUPERVISION,
+    "approve_write_off": SUPERVISION, "decline_write_off": SUPERVISION,
     # working the A/R (issue 10): supervisors assign the work, billers work it
     "assign_work": SUPERVISION, "unassign_work": SUPERVISION, "log_follow_up": BILLING,
     "file_appeal": BILLING, "generate_appeal_letter": BILLING, "decide_appeal": BILLING,

@@ -1145,11 +1145,10 @@ class DemoPractice:
     def answer_appeal(self, info: ClaimInfo, line_ids: list[str], overturned: bool) -> None:
         led = self.ledger
         if not overturned:
-            with self.as_user(SUPERVISOR):
-                for line_id in line_ids:
-                    led.write_off(info.encounter_id, line_id, info.payer_id,
-                                  kind="denial-write-off", effective_on=self.day,
-                                  reason="CO-50 upheld on appeal; not billable to patient")
+            for line_id in line_ids:
+                self.write_off_with_approval(
+                    info, line_id, "denial-write-off",
+                    "CO-50 upheld on appeal; not billable to patient")
             info.household.dirty = True
             return
         encounter = led.encounter(info.encounter_id)
@@ -1173,9 +1172,17 @@ class DemoPractice:
                          "denial-write-off"))
         for line_id in list(led.claim(info.claim_id).open_denials):
             led.work_denial(info.claim_id, line_id, "WO", reason)
-            with self.as_user(SUPERVISOR):  # above the biller's write-off limit
-                led.write_off(info.encounter_id, line_id, info.payer_id, kind=kind,
-                              reason=reason, effective_on=self.day)
+            self.write_off_with_approval(info, line_id, kind, reason)
+
+    def write_off_with_approval(self, info: ClaimInfo, line_id: str, kind: str,
+                                reason: str) -> None:
+        """Above the biller's limit: the biller asks, a supervisor (someone else) approves."""
+        led = self.ledger
+        with self.as_user(BILLER):
+            request = led.request_write_off(info.encounter_id, line_id, info.payer_id,
+                                            kind=kind, reason=reason)
+        with self.as_user(SUPERVISOR):
+            self.supervisor().approve_write_off(info.encounter_id, request)
 
     def reverse_and_correct(self, info: ClaimInfo) -> None:
         """CLP02=22 takes back the first payment; the corrected CLP pays the new fee."""

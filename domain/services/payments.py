@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from datetime import date
 
 from domain.encounter import Encounter
-from domain.errors import RuleViolation, ValidationError
+from domain.errors import PermissionDenied, RuleViolation, ValidationError
 from domain.ledger import AGENCY, PATIENT, AdjustmentKind
 from domain.patient_account import PatientAccount
 from domain.services.core import LedgerCore, command
 from domain.services.practice import require
-from domain.users import Role
 
 PAYMENT_METHODS = ("cash", "check", "card", "ach", "ERA", "agency", "other")
 WRITE_OFF_KINDS = {k.value for k in AdjustmentKind} - {"contractual", "payer"}
@@ -169,15 +168,62 @@ class PaymentCommands(LedgerCore):
         amount = held if amount_cents is None else amount_cents
         require(amount > 0, f"{party} owes nothing on {line_id} to write off")
         require(amount <= held, f"{party} owes only {held} cents on {line_id}")
+        self._check_write_off_kind(kind, amount, party)
         limit = self.setting("write_off_supervisor_threshold_cents")
-        if amount > limit:
-            self.require_role(f"a write-off above {limit} cents", Role.SUPERVISOR)
+        if amount > limit and self.role is not None:
+            # On an open, single-user ledger there is no second person to ask.
+            raise PermissionDenied(
+                f"a write-off above {limit} cents needs a supervisor's approval: request it "
+                "(claimdesk write-off request) and a supervisor other than you approves it")
         entry = encounter.post_adjustment(
             line_id=line_id, party=party, amount_cents=amount,
             effective_on=effective_on or self.today(), kind=kind, group="", carc="", rarcs=[],
             reason=reason, approved_by=approved_by or self.acting_user, source="user")
         self._save(encounter)
         return entry
+
+    def _check_write_off_kind(self, kind: str, amount: int, party: str) -> None:
+        if kind == "small-balance":
+            small = self.setting("small_balance_threshold_cents")
+            require(party == PATIENT, "a small-balance write-off is for patient balances")
+            require(amount < small,
+                    f"a small-balance write-off must be under {small} cents (DOMAIN §8)")
+
+    @command
+    def request_write_off(
+        self, encounter_id: str, line_id: str, party: str, *, kind: str, reason: str,
+        amount_cents: int | None = None,
+    ) -> str:
+        """Ask a supervisor to write off more than one person may alone."""
+        require(kind in WRITE_OFF_KINDS,
+                f"kind must be one of {', '.join(sorted(WRITE_OFF_KINDS))}")
+        require(bool(reason.strip()), "a write-off needs a reason")
+        encounter = self._get(Encounter, encounter_id)
+        self._check_party(encounter, party)
+        held = encounter.party_balance(line_id, party)
+        amount = held if amount_cents is None else amount_cents
+        require(amount > 0, f"{party} owes nothing on {line_id} to write off")
+        require(amount <= held, f"{party} owes only {held} cents on {line_id}")
+        self._check_write_off_kind(kind, amount, party)
+        request_id = f"W{len(encounter.write_off_requests) + 1}"
+        encounter.request_write_off(request_id, line_id, party, amount, kind, reason,
+                                    self.acting_user, self.today())
+        self._save(encounter)
+        return request_id
+
+    @command
+    def approve_write_off(self, encounter_id: str, request_id: str) -> str:
+        encounter = self._get(Encounter, encounter_id)
+        entry = encounter.approve_write_off(request_id, self.acting_user, self.today())
+        self._save(encounter)
+        return entry
+
+    @command
+    def decline_write_off(self, encounter_id: str, request_id: str, reason: str) -> None:
+        require(bool(reason.strip()), "say why the write-off is declined")
+        encounter = self._get(Encounter, encounter_id)
+        encounter.decline_write_off(request_id, self.acting_user, reason)
+        self._save(encounter)
 
     @command
     def reverse_entry(self, encounter_id: str, entry_id: str, reason: str,

@@ -341,7 +341,9 @@ class GuarantorFamily(RuleBasedStateMachine):
                                          data.draw(st.integers(1, cents)))
 
     @precondition(lambda self: self.holdings())
-    @rule(data=st.data(), kind=st.sampled_from(sorted(WRITE_OFF_KINDS)))
+    # Small-balance write-offs have their own limits (patient, under the threshold); the
+    # other kinds exercise the same posting.
+    @rule(data=st.data(), kind=st.sampled_from(sorted(WRITE_OFF_KINDS - {"small-balance"})))
     def a_balance_is_written_off(self, data: st.DataObject, kind: str) -> None:
         encounter_id, line_id, party, cents = data.draw(st.sampled_from(self.holdings()))
         amount = data.draw(st.integers(1, cents))

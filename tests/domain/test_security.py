@@ -43,18 +43,42 @@ class TestRoles:
             registrar.write_off(visit.encounter_id, visit.line_ids[0], "12345",
                                 kind="administrative", reason="test")
 
-    def test_a_large_write_off_needs_a_supervisor(
+    def test_a_large_write_off_needs_a_second_person_who_is_a_supervisor(
             self, demo_roles: BillingLedger, ledger_factory: LedgerFactory) -> None:
         account = register_patient(demo_roles)
         visit = open_visit(demo_roles, account)
+        line = visit.line_ids[0]
         biller = ledger_factory(actor="biller")
-        with pytest.raises(PermissionDenied, match="above 10000 cents needs the supervisor"):
-            biller.write_off(visit.encounter_id, visit.line_ids[0], "12345",
-                             kind="administrative", reason="too big for a biller")
+        before = biller.events_count()
+        with pytest.raises(PermissionDenied, match="above 10000 cents needs a supervisor"):
+            biller.write_off(visit.encounter_id, line, "12345", kind="administrative",
+                             reason="too big for a biller")
+        assert biller.events_count() == before
+        request = biller.request_write_off(visit.encounter_id, line, "12345",
+                                           kind="administrative", reason="payer closed")
+        with pytest.raises(PermissionDenied, match="supervisor"):
+            biller.approve_write_off(visit.encounter_id, request)
         supervisor = ledger_factory(actor="supervisor")
-        supervisor.write_off(visit.encounter_id, visit.line_ids[0], "12345",
-                             kind="administrative", reason="approved")
-        assert supervisor.encounter(visit.encounter_id).line_balance(visit.line_ids[0]) == 0
+        supervisor.approve_write_off(visit.encounter_id, request)
+        assert supervisor.encounter(visit.encounter_id).line_balance(line) == 0
+
+    def test_a_supervisor_cannot_approve_their_own_write_off(
+            self, demo_roles: BillingLedger, ledger_factory: LedgerFactory) -> None:
+        visit = open_visit(demo_roles, register_patient(demo_roles))
+        supervisor = ledger_factory(actor="supervisor")
+        request = supervisor.request_write_off(visit.encounter_id, visit.line_ids[0], "12345",
+                                               kind="administrative", reason="x")
+        with pytest.raises(RuleViolation, match="cannot approve their own write-off"):
+            supervisor.approve_write_off(visit.encounter_id, request)
+
+    def test_a_small_balance_write_off_must_be_small(
+            self, demo_roles: BillingLedger) -> None:
+        visit = open_visit(demo_roles, register_patient(demo_roles), self_pay=True)
+        with pytest.raises(Exception, match="under 500 cents"):
+            demo_roles.write_off(visit.encounter_id, visit.line_ids[1], "PATIENT",
+                                 kind="small-balance", reason="tiny", amount_cents=600)
+        demo_roles.write_off(visit.encounter_id, visit.line_ids[1], "PATIENT",
+                             kind="small-balance", reason="tiny", amount_cents=499)
 
     def test_the_requester_cannot_approve_their_own_refund(
             self, demo_roles: BillingLedger, ledger_factory: LedgerFactory) -> None:
