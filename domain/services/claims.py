@@ -274,6 +274,12 @@ class ClaimCommands(LedgerCore):
                     entry_id, remit.paid_on, "payer reversal (CLP02=22)", remit.source))
         claim.reverse_adjudication(adjudication["adjudication_id"], reversal_ids, remit.paid_on,
                                    remit.source)
+        if claim.frequency == "8" and not any(not a["reversed"] for a in claim.adjudications):
+            # The payer took back everything a void (frequency 8) asked it to: the claim is
+            # void and its lines are free to be billed again, to the right payer.
+            claim.confirm_void(remit.paid_on, remit.source)
+            encounter.release_lines(claim.claim_id, claim.payer_id, "claim voided by the payer")
+            result.outcome = "voided"
         result.entry_ids = reversal_ids
         return result
 
