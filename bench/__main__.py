@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import figures as fig
@@ -153,6 +154,13 @@ def scaling_row(events: int, figures: list[Figure], rebuilt: fig.Rebuilt,
     }
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and every worker and command it ran."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def postgres_url(explicit: str | None) -> str | None:
     if explicit:
         return explicit
@@ -195,7 +203,7 @@ def _parse(text: str | None) -> float | None:
 
 def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True,
         profiles: bool = True, out: Path | None = None, workdir: Path | None = None,
-        log: Callable[[str], None] = print) -> Report:
+        log: Callable[[str], None] = print, generate_cap: float | None = None) -> Report:
     """Everything `make bench` does; returns the report (and writes `out` when given).
 
     PostgreSQL is measured when `postgres` and a server URL is known (`pg_url`, else the
@@ -208,6 +216,9 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Run(scale, workdir, log)
     bench.keep = not owned
+    if generate_cap is not None:
+        bench.scale = replace(bench.scale, generate_cap=generate_cap,
+                              budget=bench.scale.budget + max(0.0, generate_cap - 300))
     s = bench.scale
     report = bench.report
     try:
@@ -243,6 +254,7 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
             report.comparison = compare(pg_figures, figures, same_size, f"{pg_events:,}")
     finally:
         report.seconds = bench.elapsed()
+        report.cpu_seconds = cpu_seconds()
         if owned:
             shutil.rmtree(workdir, ignore_errors=True)
     if out is not None:
@@ -281,13 +293,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the generated ledgers in this folder")
     parser.add_argument("--no-profile", action="store_true",
                         help="do not profile the figures that miss their target")
+    parser.add_argument("--generate-cap", type=float, metavar="SECONDS",
+                        help="stop generating the main ledger after this long (default: 300 "
+                             "at full scale, which keeps the run under 10 minutes)")
     args = parser.parse_args(argv)
 
     def log(line: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
     report = run(args.scale, pg_url=args.pg_url, profiles=not args.no_profile, out=args.out,
-                 workdir=args.keep, log=log)
+                 workdir=args.keep, log=log, generate_cap=args.generate_cap)
     print(console(report))
     print(f"\nwritten to {args.out} ({report.seconds / 60:.1f} min)")
     return 0

@@ -48,6 +48,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     profiles: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def figure_rows(figures: Sequence[Figure]) -> list[list[str]]:
@@ -123,7 +124,9 @@ def markdown(report: Report) -> str:
         "Each figure is measured next to its anchor in the same run, so the ratio holds "
         "even when the machine is busy.",
         "",
-        f"- **date**: {m.get('date')}; whole run {report.seconds / 60:.1f} min",
+        f"- **date**: {m.get('date')}; whole run {report.seconds / 60:.1f} min of wall time, "
+        f"{report.cpu_seconds / 60:.1f} min of CPU time (this process and its workers; on a "
+        "machine shared with other work the difference is mostly waiting for a core)",
         f"- **machine**: {m.get('cpu')}, {m.get('cores')} cores, {m.get('ram')} RAM, "
         f"{m.get('os')}; load average at start {m.get('load average at start')}",
         f"- **software**: Python {m.get('python')}, SQLite {m.get('sqlite')}, eventsourcing "
