@@ -183,9 +183,12 @@ def _queue(args: argparse.Namespace, context: Context) -> int:
 def _verify(args: argparse.Namespace, context: Context) -> int:
     from domain.services.core import chain_break  # noqa: PLC0415 - reads every event
 
+    from domain.chain_audit import chain_fingerprint  # noqa: PLC0415
+
     report = context.queries.verify()
     broken = chain_break(context.ledger)
-    document = {**report, "ok": bool(report["ok"]) and broken is None, "chain_break": broken}
+    document = {**report, "ok": bool(report["ok"]) and broken is None, "chain_break": broken,
+                "chain": chain_fingerprint(context.ledger)}
     if args.json:
         emit_json(document)
     else:
@@ -195,6 +198,9 @@ def _verify(args: argparse.Namespace, context: Context) -> int:
         print("event hash chain: " + ("intact" if broken is None else
                                       f"BROKEN at event {broken['position']} "
                                       f"({broken['type']}): {broken['reason']}"))
+        chain = document["chain"]
+        print(f"fingerprint of {chain['streams']} stream heads after {chain['events']} events: "
+              f"{chain['fingerprint']} (keep it outside the ledger)")
     return 0 if document["ok"] else 1
 
 
