@@ -181,9 +181,8 @@ def _queue(args: argparse.Namespace, context: Context) -> int:
 
 # -- verify and rebuild ----------------------------------------------------------------------
 def _verify(args: argparse.Namespace, context: Context) -> int:
-    from domain.services.core import chain_break  # noqa: PLC0415 - reads every event
-
     from domain.chain_audit import chain_fingerprint  # noqa: PLC0415
+    from domain.services.core import chain_break  # noqa: PLC0415 - reads every event
 
     report = context.queries.verify()
     broken = chain_break(context.ledger)
