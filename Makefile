@@ -34,6 +34,8 @@ test: lint
 	@status=0; $(BIN)/pytest -q -m slow || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no slow tests collected"; status=0; fi; \
 	exit $$status
+	@if [ -n "$$CLAIMDESK_TEST_PG_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL pass skipped: CLAIMDESK_TEST_PG_URL is not set (.ci/run sets it)"; fi
 
 ## test-postgres: domain, projection and importer tests again, each ledger in PostgreSQL
 ## (needs CLAIMDESK_TEST_PG_URL; .ci/run sets it)
