@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import orjson
 from eventsourcing.utils import resolve_topic
 
 from projections.rows import Fact, Fold
@@ -58,7 +59,7 @@ def fact_of(notification: Any, mapper: Any, *, fast: bool = True) -> Fact:
         name = _FAST_NAMES[notification.topic] = _fast_name(notification.topic)
     if fast and name is not None and not mapper.cipher and not mapper.compressor:
         try:
-            raw = json.loads(notification.state)
+            raw = orjson.loads(notification.state)
         except ValueError:
             raw = None
         if type(raw) is dict:

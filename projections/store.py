@@ -8,13 +8,14 @@ a page or the rows after it, never half of one.
 
 from __future__ import annotations
 
-import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from projections.rows import Key, Row
 from projections.schema import (
@@ -29,10 +30,19 @@ from projections.schema import (
 )
 from projections.state import RowCache
 
-# Sorted keys: a row changed after a reload must encode exactly as one built in memory.
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-# Append-only rows are built once from their event, in its field order: no sort needed.
-_ENCODE_ONCE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# orjson writes the same text as json.dumps(separators=(",", ":"), ensure_ascii=False), ten
+# times faster. Sorted keys: a row changed after a reload must encode exactly as one built in
+# memory.
+_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def _encode(value: Any) -> str:
+    return orjson.dumps(value, option=_SORTED).decode()
+
+
+def _encode_once(value: Any) -> str:
+    """Append-only rows are built once from their event, in its field order: no sort needed."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class ProjectionStore(ABC):
@@ -212,13 +222,13 @@ def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
         listed = list(row)
         for i in positions:
             if listed[i] is not None:
-                listed[i] = _ENCODE_ONCE(listed[i])
+                listed[i] = _encode_once(listed[i])
         return tuple(listed)
     values = tuple(map(row.__getitem__, spec.column_names))
     json_cols = spec.json_columns
     if not json_cols:
         return values
-    return tuple(v if v is None or c not in json_cols else _ENCODE(v)
+    return tuple(v if v is None or c not in json_cols else _encode(v)
                  for c, v in zip(spec.column_names, values, strict=True))
 
 
@@ -243,7 +253,7 @@ _JSON_POSITIONS = {t.name: tuple(i for i, c in enumerate(t.column_names) if c in
 def decode_row(spec: Table, values: Sequence[Any], columns: Sequence[str] = ()) -> Row:
     """A stored row as the fold wrote it: JSON columns decoded (`columns`: those selected)."""
     json_cols = spec.json_columns
-    return {c: (json.loads(v) if c in json_cols and v is not None else
+    return {c: (orjson.loads(v) if c in json_cols and v is not None else
                 bytes(v) if isinstance(v, memoryview) else v)
             for c, v in zip(columns or spec.column_names, values, strict=True)}
 
