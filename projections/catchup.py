@@ -13,14 +13,17 @@ import gc
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 
 from projections.rows import Fact, Fold
@@ -102,6 +105,100 @@ def decode_state(state: bytes, mapper: Any) -> dict[str, Any]:
     return raw
 
 
+# One stored event as read for the fold: (position, stream id text, version, topic, state).
+Raw = tuple[int, str, int, str, bytes]
+Reader = Callable[[int, int, "int | None"], list[Raw]]
+
+
+def _uuid_text(stored: str) -> str:
+    """`str(UUID(hex))` of a 32-digit hex id without making the UUID (a tenth of the cost)."""
+    if len(stored) == 32:
+        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+    return str(UUID(stored))
+
+
+def event_reader(recorder: Any) -> Reader:
+    """Pages of stored events as plain tuples, read with one SQL statement per page.
+
+    The recorder's own ``select_notifications`` builds a Notification and a UUID per event,
+    a fifth of a rebuild's time; this reads the same rows in the same order from the same
+    table. Any other recorder (in-memory, a newer eventsourcing) goes through the public API.
+    """
+    datastore = getattr(recorder, "datastore", None)
+    table = getattr(recorder, "events_table_name", None)
+    # By module, so that psycopg is imported only where a PostgreSQL ledger already did.
+    sqlite, postgres = (sys.modules.get(f"eventsourcing.{m}") for m in ("sqlite", "postgres"))
+    if isinstance(table, str) and sqlite and isinstance(datastore, sqlite.SQLiteDatastore):
+        return _sqlite_reader(datastore, table)
+    if isinstance(table, str) and postgres and isinstance(datastore,
+                                                          postgres.PostgresDatastore):
+        return _postgres_reader(datastore, table)
+
+    def read(start: int, limit: int, stop: int | None) -> list[Raw]:
+        return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+                for n in recorder.select_notifications(
+                    start=start, limit=limit, stop=stop, inclusive_of_start=False)]
+    return read
+
+
+def _sqlite_reader(datastore: Any, table: str) -> Reader:
+    columns = f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+    upto = columns + "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+    onward = columns + "WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    as_uuid = datastore.originator_id_type == "uuid"
+
+    def read(start: int, limit: int, stop: int | None) -> list[Raw]:
+        with datastore.transaction(commit=False) as cursor:
+            cursor.sqlite_cursor.row_factory = None      # tuples, not sqlite3.Row
+            cursor.execute(onward if stop is None else upto,
+                           (start, limit) if stop is None else (start, stop, limit))
+            rows = cursor.fetchall()
+        if as_uuid:
+            return [(p, _uuid_text(i), v, t, s) for p, i, v, t, s in rows]
+        return rows  # type: ignore[no-any-return]
+    return read
+
+
+def _postgres_reader(datastore: Any, table: str) -> Reader:
+    from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
+    from psycopg.sql import SQL, Identifier  # noqa: PLC0415
+
+    columns = SQL("SELECT notification_id, originator_id::text, originator_version, topic, "
+                  "state FROM {}.{} ").format(Identifier(datastore.schema), Identifier(table))
+    upto = columns + SQL("WHERE notification_id > %s AND notification_id <= %s "
+                         "ORDER BY notification_id LIMIT %s")
+    onward = columns + SQL("WHERE notification_id > %s ORDER BY notification_id LIMIT %s")
+
+    def read(start: int, limit: int, stop: int | None) -> list[Raw]:
+        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(onward if stop is None else upto,
+                        (start, limit) if stop is None else (start, stop, limit), prepare=True)
+            return [(p, i, v, t, bytes(s)) for p, i, v, t, s in cur.fetchall()]
+    return read
+
+
+def facts(rows: list[Raw], mapper: Any) -> Iterator[Fact]:
+    """The fold's view of each stored event: `fact_of` without a Notification per event."""
+    fast = not mapper.cipher and not mapper.compressor
+    names = _FAST_NAMES
+    loads = orjson.loads
+    for position, stream_id, version, topic, state in rows:
+        name = names.get(topic, _MISSING)
+        if name is _MISSING:
+            name = names[topic] = _fast_name(topic)
+        if fast and name is not None:
+            try:
+                data = loads(state)
+            except ValueError:
+                data = None
+            if type(data) is dict:
+                yield Fact(position, stream_id, version, name, data, state)  # type: ignore[arg-type]
+                continue
+        yield fact_of(Notification(id=position, originator_id=UUID(stream_id),
+                                   originator_version=version, topic=topic, state=state),
+                      mapper, fast=False)
+
+
 class Projector:
     """Keeps one store's read models level with an application's notification log."""
 
@@ -114,6 +211,7 @@ class Projector:
         self.page = page
         self.cache = RowCache(loader=store.load_row)
         self.cached_at: int | None = None
+        self.read = event_reader(recorder)
 
     def catch_up(self, stop: int | None = None) -> int:
         """Process every event after the stored position (up to `stop`); return how many."""
@@ -124,20 +222,19 @@ class Projector:
                 self.cache.clear()  # someone else wrote pages: our cached rows are stale
             if stop is not None and start >= stop:
                 return total
-            notifications = self.recorder.select_notifications(
-                start=start, limit=self.page, stop=stop, inclusive_of_start=False)
+            notifications = self.read(start, self.page, stop)
             if not notifications:
                 return total
             fold = Fold(self.cache)
-            end = notifications[-1].id
+            end = notifications[-1][0]
             # The fold allocates many small objects and frees none in cycles; with the
             # cache's rows alive, the cyclic GC would rescan them over and over (30% of
             # the time). It runs again as soon as the page is written.
             collecting = gc.isenabled()
             gc.disable()
             try:
-                for notification in notifications:
-                    fold.apply(fact_of(notification, self.mapper))
+                for fact in facts(notifications, self.mapper):
+                    fold.apply(fact)
                 written = self.store.write(self.cache, self.name, start, end)
             except BaseException:
                 self.cache.clear()
