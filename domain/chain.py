@@ -18,7 +18,19 @@ from uuid import UUID
 GENESIS = "0" * 64
 
 
+# Types JSON writes as they are: most values of an event, so they skip the checks below.
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _canonical(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {str(k): v if type(v) in _AS_IS else _canonical(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_IS else _canonical(v) for v in value]
+    # Subclasses (StrEnum members, freezegun's dates...) take the general path.
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -34,11 +46,17 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_TYPES: dict[type, str] = {}
+
+
 def event_hash(event: Any) -> str:
     cls = type(event)
-    body = {"type": f"{cls.__module__}:{cls.__qualname__}", **_canonical(vars(event))}
-    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(data.encode()).hexdigest()
+    name = _TYPES.get(cls)
+    if name is None:
+        name = _TYPES[cls] = f"{cls.__module__}:{cls.__qualname__}"
+    body = {"type": name, **_canonical(vars(event))}
+    return hashlib.sha256(_ENCODER.encode(body).encode()).hexdigest()
 
 
 def first_break(events: Any) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError, Transcoder
 
 from domain import clock
-from domain.base import BillingAggregate
+from domain.base import BillingAggregate, project
 from domain.errors import (
     ConcurrencyError,
     NotFoundError,
@@ -158,7 +158,7 @@ class LedgerCore(Application):
     def _get(self, cls: type[A], *key: Any) -> A:
         aggregate_id: UUID = cls.create_id(*key)
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate = self.repository.get(aggregate_id, projector_func=project)
         except AggregateNotFoundError:
             what = _NAMES.get(cls.__name__, cls.__name__.lower())
             raise NotFoundError(f"no {what} {' '.join(map(str, key))}".strip()) from None
