@@ -8,6 +8,7 @@ selection and KPIs come from the mixins it composes. See `projections.reads` for
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -60,12 +61,11 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
     # -- accounts --------------------------------------------------------------------------------
     def accounts(self, search: str = "", limit: int | None = None,
                  offset: int = 0) -> list[dict[str, Any]]:
-        """Accounts by name with their balances; `search` matches number or name."""
+        """Accounts by name with their balances; `search` matches the start of an account
+        number or member id, part of a name, or a birth date (`account_search`)."""
         where, params = "1 = 1", list[Any]()
         if search.strip():
-            needle = search.strip().lower()
-            where = "(LOWER(account_no) LIKE ? OR LOWER(name) LIKE ?)"
-            params = [f"{needle}%", f"%{needle}%"]
+            where, params = account_search(search)
         sql = (f"SELECT account_no, name, birth_date, guarantor_account_no FROM rm_accounts "
                f"WHERE {where} ORDER BY name, account_no")
         if limit is not None:
@@ -222,6 +222,38 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             raise ValueError(f"basis must be one of {', '.join(aging_rules.BASES)}")
         return aging_rules.aging_report(self.line_balances(as_of, known_at, basis), as_of,
                                         basis, by)
+
+
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATE_START = re.compile(r"\d{4}-[\d-]{0,5}")
+
+
+def account_search(text: str) -> tuple[str, list[Any]]:
+    """The condition `accounts(search=text)` filters by, and its parameters.
+
+    Case-insensitive: an account number or member id starting with the text, a name
+    containing it, or a birth date: MM/DD/YYYY or YYYY-MM-DD exactly, or the start of an
+    ISO date ("1980-03") as it is being typed.
+    """
+    needle = text.strip().lower()
+    # Policies are stored as compact JSON (projections.store): a member id appears as
+    # "member_id":"W123..."; the key in the pattern keeps payer and plan ids from matching.
+    member_id = '"member_id":' + json.dumps(needle, ensure_ascii=False)[:-1]
+    terms = ["LOWER(account_no) LIKE ?", "LOWER(name) LIKE ?", "LOWER(policies) LIKE ?"]
+    params: list[Any] = [f"{needle}%", f"%{needle}%", f"%{member_id}%"]
+    us = _US_DATE.fullmatch(needle)
+    if us:
+        try:
+            born = date(int(us[3]), int(us[1]), int(us[2]))
+        except ValueError:
+            pass
+        else:
+            terms.append("birth_date = ?")
+            params.append(born.isoformat())
+    elif _ISO_DATE_START.fullmatch(needle):
+        terms.append("birth_date LIKE ?")
+        params.append(f"{needle}%")
+    return f"({' OR '.join(terms)})", params
 
 
 def _units(milli: int) -> str:

@@ -1,5 +1,6 @@
-"""`/`: find an account as you type: by name or account number (the read model's search),
-or by claim id (the claim knows its account)."""
+"""`/`: find an account as you type: by name, account number, birth date (YYYY-MM-DD or
+MM/DD/YYYY) or member id (the read model's search), or by claim id (the claim knows its
+account)."""
 
 from __future__ import annotations
 
