@@ -14,6 +14,8 @@ Queues (``queue_names()``), in the order a biller usually works them:
 ``credit-balances`` negative line balances per guarantor and party, to refund
 ``delinquent``      patient balances past their statement's due date, unpaid since
 ``collections``     families the collection rule allows referring to an agency
+``eligibility``     policies whose last eligibility answer (271) is inactive or a payer's
+                    rejection (AAA), until a newer answer says active or the policy ends
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from domain.errors import NotFoundError
 from domain.ledger import AGENCY, PATIENT
 from domain.practice import Contract
 from domain.scrubber import filing_deadline
+from domain.services.inquiries import REJECTION_PREFIX
 from projections.patient_side import PatientSide
 from projections.reads import to_date
 
@@ -48,6 +51,7 @@ QUEUES: dict[str, tuple[str, str]] = {   # name -> (title, default sort)
     "credit-balances": ("Credit balances to refund", "-credit_cents"),
     "delinquent": ("Delinquent patient accounts", "-days_past_due"),
     "collections": ("Collection referral candidates", "-balance_cents"),
+    "eligibility": ("Eligibility: inactive or rejected", "-checked_on"),
 }
 
 
@@ -132,7 +136,7 @@ class WorkQueues(PatientSide):
             "denials": self._denials, "no-response": self._no_response,
             "timely-filing": self._timely_filing, "underpaid": self._underpaid,
             "credit-balances": self._credit_balances, "delinquent": self.delinquent,
-            "collections": self.collection_candidates,
+            "collections": self.collection_candidates, "eligibility": self._eligibility,
         }
 
     # -- the data each queue reads ---------------------------------------------------------------
@@ -305,6 +309,34 @@ class WorkQueues(PatientSide):
                         "patient_share_cents": patient_share.get((line_id, party), 0),
                         "allowed_cents": allowed, "variance_cents": expected - allowed,
                         "amount_cents": expected - allowed})
+        return out
+
+    def _eligibility(self, as_of: date) -> list[dict[str, Any]]:
+        """Each policy whose last eligibility answer, checked by `as_of`, is not active.
+
+        A policy that has ended by then (terminated) leaves the queue: the answer is explained.
+        """
+        payers, _ = self._names()
+        out = []
+        for a in self._rows("accounts", "eligibility <> ?", ["{}"], "account_no",
+                            ("account_no", "name", "policies", "eligibility")):
+            for policy_id, answer in a["eligibility"].items():
+                checked_on = to_date(answer.get("checked_on"))
+                policy = a["policies"].get(policy_id) or {}
+                ended = to_date(policy.get("terminated_on"))
+                if (answer.get("active") or (checked_on is not None and checked_on > as_of)
+                        or (ended is not None and ended <= as_of)):
+                    continue
+                message = str(answer.get("message") or "")
+                out.append({
+                    "account_no": a["account_no"], "name": a["name"], "policy_id": policy_id,
+                    "payer_id": policy.get("payer_id", ""),
+                    "service_date": to_date(answer.get("service_on")), "checked_on": checked_on,
+                    "trace_number": answer.get("trace_number") or "", "message": message,
+                    "payer_name": payers.get(policy.get("payer_id", ""), ""),
+                    "plan_id": policy.get("plan_id", ""),
+                    "rejected": message.startswith(REJECTION_PREFIX),
+                    "source": answer.get("source") or ""})
         return out
 
     def _rows_for_lines(self, line_ids: list[str]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ def items(queries: BillingQueries, name: str, as_of: date = TODAY) -> list[dict]
 def test_the_queue_list_names_every_queue_of_issue_3(queries: BillingQueries) -> None:
     assert queries.queue_names() == [
         "unbilled", "ready", "rejected", "denials", "no-response", "timely-filing",
-        "underpaid", "credit-balances", "delinquent", "collections"]
+        "underpaid", "credit-balances", "delinquent", "collections", "eligibility"]
     with pytest.raises(NotFoundError, match="no queue 'nope'"):
         queries.queue("nope")
 

@@ -1,5 +1,6 @@
-"""An account: demographics (masked until revealed), coverage in order, visits and charges,
-claims with state, and the ledger with running balance and responsibility split.
+"""An account: demographics (masked until revealed), coverage in order with each policy's last
+eligibility answer, visits and charges, claims with state, and the ledger with running
+balance and responsibility split.
 
 Everything shown comes from `queries.account(account_no, as_of)`; every action opens a form
 that runs one ledger command. Running balances and splits are the read model's figures.
@@ -52,6 +53,23 @@ def section(data: dict[str, Any], *names: str) -> list[dict[str, Any]]:
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
             return [as_dict(row) for row in value.values()]
     return []
+
+
+def eligibility_text(answer: Any) -> str:
+    """A policy's last eligibility answer in a biller's words, e.g. 'active 2025-03-10 ·
+    copay $20.00 · ded left $500.00' (the date of service asked about) or 'INACTIVE: <why>'."""
+    if not isinstance(answer, dict):
+        return "not checked"
+    if not answer.get("active"):
+        return f"INACTIVE: {answer.get('message') or 'on ' + day(answer.get('service_on'))}"
+    parts = [f"active {day(answer.get('service_on'))}"]
+    for label, key in (("copay", "copay_cents"), ("ded left", "deductible_remaining_cents"),
+                       ("OOP left", "out_of_pocket_remaining_cents")):
+        if answer.get(key) is not None:
+            parts.append(f"{label} {usd(answer[key])}")
+    if answer.get("coinsurance_percent") is not None:
+        parts.append(f"coins {answer['coinsurance_percent']}%")
+    return " · ".join(parts)
 
 
 def parties_text(balances: Any, payers: dict[str, str]) -> str:
@@ -124,7 +142,7 @@ class AccountScreen(BillingScreen):
     def on_mount(self) -> None:
         self.sub_title = f"account {self.account_no}"
         self.query_one("#coverage", DataTable).add_columns(
-            "Ord", "Payer", "Plan", "Member id", "Group", "Effective", "Ends")
+            "Ord", "Payer", "Plan", "Member id", "Eligibility", "Group", "Effective", "Ends")
         self.query_one("#lines", DataTable).add_columns(
             "DOS", "Visit", "Line", "Code", "Charge", "Balance", "Held by")
         self.query_one("#claims", DataTable).add_columns(
@@ -214,6 +232,7 @@ class AccountScreen(BillingScreen):
                 first(policy, "order", default=ORDER_LETTERS[position % len(ORDER_LETTERS)]),
                 ellipsize(first(policy, "payer_name", "payer_id"), 18),
                 first(policy, "plan_id"), mask(first(policy, "member_id"), 4, self.revealed),
+                ellipsize(eligibility_text(policy.get("eligibility")), 60),
                 first(policy, "group_number"), day(first(policy, "effective_on")),
                 day(first(policy, "terminated_on", "terminates_on", default=None)))
         summary = []
