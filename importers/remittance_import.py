@@ -9,7 +9,9 @@ its segment number, so a biller can show it to the payer or the clearinghouse.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +43,29 @@ def _phase(progress: Progress | None, phase: str) -> Callable[[int, int], None] 
     return lambda done, total: progress(phase, done, total)
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # Parsing and posting a large file allocate a few objects per segment and free none in
+    # cycles; with every loaded aggregate alive, the cyclic GC would rescan them over and over
+    # (a fifth of the CPU time at 10,000 claims). It runs again as soon as the file is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool = False,
                progress: Progress | None = None) -> RemittanceImport:
     """Import one 835 file into `ledger` (a BillingLedger); never raises for a bad file."""
+    with _no_cyclic_gc():
+        return _import_835(ledger, raw, name, dry_run=dry_run, progress=progress)
+
+
+def _import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool,
+                progress: Progress | None) -> RemittanceImport:
     parsed = parse_835(raw, name)
     problems = [str(p) for p in parsed.problems]
     warnings = list(parsed.warnings)
