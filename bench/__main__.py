@@ -301,8 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
-    report = run(args.scale, pg_url=args.pg_url, profiles=not args.no_profile, out=args.out,
+    given = list(argv if argv is not None else sys.argv[1:])
+    shown = [a for a in given   # no server URL (it may hold a password)
+             if "://" not in a and a != "--pg-url" and not a.startswith("--pg-url=")]
+    command = " ".join([".venv/bin/python -m bench", *shown])
+    report = run(args.scale, pg_url=args.pg_url, profiles=not args.no_profile, out=None,
                  workdir=args.keep, log=log, generate_cap=args.generate_cap)
+    report.command = command + (" (with a PostgreSQL server)" if postgres_url(args.pg_url)
+                                else "")
+    write_results(args.out, report)
     print(console(report))
     print(f"\nwritten to {args.out} ({report.seconds / 60:.1f} min)")
     return 0

@@ -437,7 +437,7 @@ def worklist_probe(target: Target, rows: int, *, real: bool,
     from projections.queries import BillingQueries, store_for
     from tui.app import BillingApp
     from tui.screens.queues import QueueScreen
-    from tui.widgets.paged_table import PagedTable
+    from tui.widgets.paged_table import PAGE_SIZE, PagedTable
 
     ledger = target.open_ledger()
     live = BillingQueries(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)
@@ -451,6 +451,11 @@ def worklist_probe(target: Target, rows: int, *, real: bool,
         for name in [q for q in BIG_QUEUES if q in set(live.queue_names())]:
             sizes.append((int(live.queue(name, limit=1).get("count") or 0), name))
         size, queue_name = max(sizes)
+        if not size:
+            close_all = (live.close, ledger.close)
+            for closer in close_all:
+                closer()
+            raise LookupError("every work queue is empty")
         how = f"real read models, queue {queue_name} ({size:,} rows)"
     else:
         queries, queue_name = _StubQueues(live, rows), "bench"
@@ -466,7 +471,7 @@ def worklist_probe(target: Target, rows: int, *, real: bool,
                 started, started_cpu = time.perf_counter(), time.process_time()
                 await app.push_screen(QueueScreen(queue_name))
                 table = app.screen.query_one(PagedTable)
-                while table.row_count == 0:
+                while table.row_count == 0 and table.total is None:
                     if time.perf_counter() - started > 60:
                         raise TimeoutError("no rows after 60 s")
                     await pilot.pause(0.002)
@@ -482,6 +487,9 @@ def worklist_probe(target: Target, rows: int, *, real: bool,
         return asyncio.run(measure(around))
 
     paint.cpu_seconds = cpu_seconds  # type: ignore[attr-defined]
+    # What the screen's worker thread asks for its first page, callable on this thread.
+    paint.first_page = lambda: queries.queue(  # type: ignore[attr-defined]
+        queue_name, limit=PAGE_SIZE, offset=0)
     return paint, how, close
 
 

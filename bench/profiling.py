@@ -137,9 +137,19 @@ def profile_missed(target: Target, figures: list[Figure], generated: Generated,
             session = _Session()
             try:
                 probe(session.running)
+                if real:
+                    # The screen reads its page in a worker thread, which the profile of the
+                    # screen does not see: the same read, on this thread.
+                    first_page = _Session()
+                    with first_page.running():
+                        probe.first_page()  # type: ignore[attr-defined]
             finally:
                 close()
             out.append((f"{title}; {how}", session.text()))
+            if real:
+                out.append(("worklist, largest real queue: the first page's read "
+                            "(BillingQueries.queue, as the screen's worker calls it)",
+                            first_page.text()))
         except Exception as error:  # a profile is a bonus: never fail the run for it
             out.append((title, f"profile failed: {type(error).__name__}: {error}"))
     if hit("projection rebuild events"):

@@ -49,6 +49,7 @@ class Report:
     profiles: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    command: str = ""
 
 
 def figure_rows(figures: Sequence[Figure]) -> list[list[str]]:
@@ -119,8 +120,9 @@ def markdown(report: Report) -> str:
     out = [
         "# Benchmark results",
         "",
-        "Written by `make bench` (`.venv/bin/python -m bench --scale "
-        f"{report.scale}`); everything above the findings is regenerated on each run. "
+        "Written by `make bench`; this run: `"
+        + (report.command or f".venv/bin/python -m bench --scale {report.scale}")
+        + "`. Everything above the findings is regenerated on each run. "
         "Each figure is measured next to its anchor in the same run, so the ratio holds "
         "even when the machine is busy.",
         "",
