@@ -17,6 +17,9 @@ figures from the claim rows, and the SLA figures from event timestamps:
 - SLAs: days from the 835's payment date to its posting, from a denial's posting to the
   first action on it, from the date of service to the first submission.
 Rates are percentages with one decimal, None when nothing is there to divide by.
+
+`collections_by_month` is the dashboard's chart: payments received per calendar month, by
+who paid (the payers, the patient, the collection agency), less refunds paid out.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from domain.ledger import AGENCY, PATIENT
 from projections.aging import aging_report
-from projections.reads import ReadModels, to_date
+from projections.reads import ReadModels, to_date, when
 
 
 def percent(part: float, whole: float) -> float | None:
@@ -38,6 +42,10 @@ def average(values: list[float]) -> float | None:
 
 def _within(day: date | None, start: date, end: date) -> bool:
     return day is not None and start < day <= end
+
+
+_COLLECTED = ("insurance_cents", "patient_cents", "agency_cents", "payments_cents",
+              "refunds_cents", "net_cents")
 
 
 class Kpis(ReadModels):
@@ -62,6 +70,40 @@ class Kpis(ReadModels):
             "net_collection_rate": percent(payments, charges - money["contractual_cents"]),
             **claims,
         }
+
+    def collections_by_month(self, as_of: date, months: int = 12,
+                             known_at: datetime | None = None) -> dict[str, Any]:
+        """Money collected in each of the `months` calendar months ending with `as_of`'s
+        (that one up to `as_of`), oldest first, by payment date.
+
+        Per month: payments by payers (`insurance_cents`), the patient and the agency,
+        `payments_cents` their sum (reversals count against it), `refunds_cents` paid back,
+        `net_cents` payments less refunds (the KPIs' collected money). Totals likewise.
+        """
+        if months <= 0:
+            raise ValueError("months must be positive")
+        index = as_of.year * 12 + as_of.month - 1 - (months - 1)
+        start = date(index // 12, index % 12 + 1, 1)
+        names = [f"{(index + i) // 12:04d}-{(index + i) % 12 + 1:02d}" for i in range(months)]
+        figures = {name: dict.fromkeys(_COLLECTED, 0) for name in names}
+        extra, params = when(as_of, known_at)
+        for month, party, category, cents in self.store.fetchall(
+                "SELECT SUBSTR(effective_on, 1, 7), party, category, SUM(amount_cents) "
+                "FROM rm_postings WHERE category IN ('payment', 'refund') AND effective_on >= ?"
+                f"{extra} GROUP BY SUBSTR(effective_on, 1, 7), party, category",
+                [start.isoformat(), *params]):
+            row = figures[month]
+            if category == "refund":
+                row["refunds_cents"] += int(cents)
+                continue
+            who = {PATIENT: "patient_cents", AGENCY: "agency_cents"}.get(party, "insurance_cents")
+            row[who] += int(cents)
+            row["payments_cents"] += int(cents)
+        for row in figures.values():
+            row["net_cents"] = row["payments_cents"] - row["refunds_cents"]
+        totals = {k: sum(row[k] for row in figures.values()) for k in _COLLECTED}
+        return {"as_of": as_of, "months": [{"month": name, **figures[name]} for name in names],
+                **totals}
 
     def _period_money(self, start: date, end: date) -> dict[str, int]:
         sums = {"charge": 0, "payment": 0, "refund": 0}

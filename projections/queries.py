@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from domain.errors import NotFoundError
+from domain.ledger import AGENCY, PATIENT
 from projections import aging as aging_rules
 from projections.catchup import Projector, compare, scratch_store
 from projections.follow_up import FollowUpQueries
@@ -169,13 +170,16 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
     def account_history(self, account_no: str, as_of: date | None = None,
                         known_at: datetime | None = None, limit: int | None = None,
                         offset: int = 0) -> list[dict[str, Any]]:
-        """Every event of the account, its visits and its claims, with a running balance.
+        """Every event of the account, its visits and its claims, with a running balance
+        and the responsibility split after it (`insurance_cents`, `patient_cents`,
+        `agency_cents`: what the payers, the patient and the agency hold; they sum to it).
 
-        `limit`/`offset` page through the events in order; the running balance of a page
-        starts from the sum of every event before it, so pages join up exactly.
+        `limit`/`offset` page through the events in order; the running figures of a page
+        start from the sum of every event before it, so pages join up exactly.
         """
         self._account_row(account_no)
         extra, params = when(as_of, known_at)
+        dated = params
         where = f"WHERE account_no = ?{extra}"
         running = 0
         page = ""
@@ -194,19 +198,45 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             f"{where} ORDER BY position{page}", [account_no, *params])
         # One JSON document for every row's details: a single C-speed decode, not 10,000.
         details = json.loads("[" + ",".join(r[10] or "{}" for r in rows) + "]")
+        held, steps = self._split_steps(account_no, extra, dated, rows, bool(offset))
         out = []
         for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
              encounter_id, line_id, claim_id, _), detail in zip(rows, details, strict=True):
             running += amount
+            for i, cents in steps.get(position, ()):
+                held[i] += cents
             out.append({
                 "position": position, "type": event_type, "aggregate": aggregate,
                 "effective_date": date.fromisoformat(effective_on),
                 "recorded_at": datetime.fromisoformat(recorded_at) if recorded_at else None,
                 "actor": actor, "amount_cents": amount, "balance_cents": running,
+                "insurance_cents": held[0], "patient_cents": held[1], "agency_cents": held[2],
                 "encounter_id": encounter_id, "line_id": line_id, "claim_id": claim_id,
                 "details": detail,
             })
         return out
+
+    def _split_steps(self, account_no: str, extra: str, params: list[Any],
+                     rows: list[Any], paged: bool,
+                     ) -> tuple[list[int], dict[int, list[tuple[int, int]]]]:
+        """[insurance, patient, agency] held before the first of `rows`, and how each row's
+        position moves them (from the postings' bucket deltas, as `split` counts them)."""
+        held = [0, 0, 0]
+        steps: dict[int, list[tuple[int, int]]] = {}
+        if not rows:
+            return held, steps
+        where = f"WHERE account_no = ?{extra}"
+        if paged:
+            for party, cents in self.store.fetchall(
+                    f"SELECT party, SUM(bucket_delta) FROM rm_postings {where} AND position < ? "
+                    "GROUP BY party", [account_no, *params, rows[0][0]]):
+                held[_SPLIT_INDEX.get(party, 0)] += int(cents)
+        for position, party, cents in self.store.fetchall(
+                f"SELECT position, party, SUM(bucket_delta) FROM rm_postings {where} "
+                "AND position >= ? AND position <= ? GROUP BY position, party",
+                [account_no, *params, rows[0][0], rows[-1][0]]):
+            steps.setdefault(position, []).append((_SPLIT_INDEX.get(party, 0), int(cents)))
+        return held, steps
 
     def account_history_count(self, account_no: str, as_of: date | None = None,
                               known_at: datetime | None = None) -> int:
@@ -224,6 +254,7 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
                                         basis, by)
 
 
+_SPLIT_INDEX = {PATIENT: 1, AGENCY: 2}   # any other party is a payer: insurance (0)
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE_START = re.compile(r"\d{4}-[\d-]{0,5}")
 

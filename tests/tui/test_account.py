@@ -63,6 +63,26 @@ class TestWhatTheAccountShows:
             assert str(last[5]) == usd(money[-1]["balance_cents"])
             assert str(last[5]) == usd(account["balance_cents"])
 
+    async def test_the_ledger_shows_who_holds_the_balance_after_each_row(
+            self, desk: Desk) -> None:
+        app = desk.app()
+        async with app.run_test(size=(120, 30)) as pilot:
+            await open_account(pilot, desk.insured)
+            await pilot.press("right", "right", "right")
+            await settle(pilot)
+            history = desk.queries.account_history(desk.insured, as_of=app.as_of)
+            money = [e for e in history if e["amount_cents"] or "amount_cents" in e["details"]]
+            ledger = table(app, "ledger")
+            labels = [str(c.label) for c in ledger.ordered_columns]
+            assert labels[5:9] == ["Balance", "Insurance", "Patient", "Agency"]
+            shown = [[str(c) for c in ledger.get_row_at(i)][5:9]
+                     for i in range(ledger.row_count)]
+            assert shown == [[usd(e["balance_cents"]), usd(e["insurance_cents"]),
+                              usd(e["patient_cents"]), usd(e["agency_cents"])] for e in money]
+            # After the worked example the primary holds nothing, the patient $50.00.
+            assert shown[-1] == ["$50.00", "$0.00", "$50.00", "$0.00"]
+            assert "Insurance" in screen_text(app)
+
     async def test_an_unknown_account_is_reported_with_the_domain_title(self, desk: Desk) -> None:
         app = desk.app()
         async with app.run_test(size=(80, 24)) as pilot:

@@ -71,6 +71,32 @@ async def test_the_chart_draws_one_bar_per_bucket_in_proportion(desk: Desk) -> N
         assert "▒ patient" in text
 
 
+async def test_m_charts_collections_per_month_from_the_query(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        assert "Collections per month" not in screen_text(app)
+        await pilot.press("m")
+        await settle(pilot)
+        answer = desk.queries.collections_by_month(app.as_of, months=12)
+        chart = app.screen.query_one("#collections", BarChart)
+        assert [(b.label, b.first, b.second, b.figure) for b in chart.bars] == [
+            (m["month"], m["insurance_cents"], m["patient_cents"], usd(m["payments_cents"]))
+            for m in answer["months"]]
+        text = screen_text(app)
+        # The fixed desk: the primary paid $80.00 on 2025-02-01, nobody else paid.
+        assert "Collections per month · $80.00" in text
+        assert "█ insurance  ▒ patient" in text.splitlines()[-2]
+        (february,) = [line for line in text.splitlines() if "2025-02" in line]
+        assert "█" in february and "$80.00" in february
+        assert "2025-03" in text and "2024-04" in text
+        await pilot.press("m")
+        await settle(pilot)
+        assert "Collections per month" not in screen_text(app)
+        assert app.screen.query_one("#by-payer", DataTable).row_count > 0
+
+
 def test_bar_cells_scale_to_the_widest_bar_in_eighths() -> None:
     assert cells(100, 100, 10) == (10, 0)
     assert cells(50, 100, 10) == (5, 0)

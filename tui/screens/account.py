@@ -148,7 +148,8 @@ class AccountScreen(BillingScreen):
         self.query_one("#claims", DataTable).add_columns(
             "Claim", "Payer", "DOS", "State", "Charge", "Paid", "Outcome")
         self.query_one("#ledger", DataTable).add_columns(
-            "Date", "Entry", "Line", "Party", "Amount", "Balance", "Why")
+            "Date", "Entry", "Line", "Party", "Amount", "Balance", "Insurance", "Patient",
+            "Agency", "Why")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in WRITE_ACTIONS and self.billing.read_only)
@@ -267,7 +268,8 @@ class AccountScreen(BillingScreen):
                 usd(first(claim, "paid_cents", default=None)), first(claim, "outcome"))
 
     def _show_ledger(self) -> None:
-        """Money events in the order recorded, with the read model's running balance."""
+        """Money events in the order recorded, with the read model's running balance and
+        who holds it after each (insurance / patient / agency)."""
         table = self.query_one("#ledger", DataTable)
         table.clear()
         for event in self.history:
@@ -289,6 +291,8 @@ class AccountScreen(BillingScreen):
                 ellipsize(party, 18),
                 usd(first(event, "amount_cents", default=None)),
                 usd(first(event, "balance_cents", default=None)),
+                usd(event.get("insurance_cents")), usd(event.get("patient_cents")),
+                usd(event.get("agency_cents")),
                 ellipsize(why, 22))
 
     def pending_refunds(self) -> list[tuple[str, str]]:

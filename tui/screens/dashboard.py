@@ -1,4 +1,8 @@
-"""`a`: the A/R aging dashboard. Every figure is the read model's (`report aging --json`)."""
+"""`a`: the A/R aging dashboard. Every figure is the read model's (`report aging --json`).
+
+`m` swaps the payer table for the chart of collections per month
+(`queries.collections_by_month`), drawn with the same bar widget as A/R by bucket.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static
 
 from tui.formatting import day, ellipsize, usd
 from tui.screens.base import BillingScreen
@@ -16,6 +20,7 @@ from tui.screens.shapes import first
 from tui.widgets.bar_chart import Bar, BarChart
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "121+")
+MONTHS = 12   # of collections in the chart: 12 bars, a title and a legend fit 80x24
 BASES = ("dos", "billed", "statement")
 GROUPINGS = ("payer", "plan")
 # Which bucket column a group's balance sits in: a payer's is insurance.
@@ -52,6 +57,8 @@ class DashboardScreen(BillingScreen):
                 "first statement", id="aging.basis"),
         Binding("y", "next_grouping", "By payer/plan", tooltip="Group the lower table by payer "
                 "or by plan", id="aging.by"),
+        Binding("m", "toggle_collections", "Collections", tooltip="Collections per month "
+                "chart, or back to the payer table", id="aging.collections"),
         Binding("r", "refresh", "Refresh", tooltip="Read the figures again", id="aging.refresh"),
     ]
 
@@ -68,7 +75,9 @@ class DashboardScreen(BillingScreen):
             yield DataTable(id="aging-table", cursor_type="row", show_cursor=False)
             yield BarChart(id="chart")
         with Horizontal(id="lower"):
-            yield DataTable(id="by-payer", cursor_type="row", zebra_stripes=True)
+            with ContentSwitcher(initial="by-payer", id="lower-left"):
+                yield DataTable(id="by-payer", cursor_type="row", zebra_stripes=True)
+                yield BarChart(id="collections")
             yield Static("", id="kpis")
         yield Footer()
 
@@ -86,6 +95,10 @@ class DashboardScreen(BillingScreen):
         self.basis = BASES[(BASES.index(self.basis) + 1) % len(BASES)]
         self.load()
 
+    def action_toggle_collections(self) -> None:
+        switcher = self.query_one("#lower-left", ContentSwitcher)
+        switcher.current = "collections" if switcher.current == "by-payer" else "by-payer"
+
     def action_next_grouping(self) -> None:
         self.by = GROUPINGS[(GROUPINGS.index(self.by) + 1) % len(GROUPINGS)]
         self.load()
@@ -96,9 +109,11 @@ class DashboardScreen(BillingScreen):
         aging = queries.aging(as_of=as_of, known_at=None, basis=self.basis, by=self.by)
         # KPIs land with the projections issue; until then the panel says so.
         kpis = queries.kpis(as_of=as_of) if hasattr(queries, "kpis") else None
-        self.app.call_from_thread(self._show, aging, kpis)
+        collections = queries.collections_by_month(as_of=as_of, months=MONTHS)
+        self.app.call_from_thread(self._show, aging, kpis, collections)
 
-    def _show(self, aging: dict[str, Any], kpis: Any) -> None:
+    def _show(self, aging: dict[str, Any], kpis: Any,
+              collections: dict[str, Any] | None = None) -> None:
         self.aging = aging
         buckets = aging.get("buckets", {})
         self.query_one("#aging-summary", Static).update(
@@ -116,9 +131,19 @@ class DashboardScreen(BillingScreen):
                           money_cell(bucket.get("agency_cents", 0)), key=name)
             bars.append(Bar(name, insurance, patient, ""))
         table.add_row("Total", money_cell(aging.get("total_cents")), "", "", key="total")
-        self.query_one(BarChart).set_bars(bars)
+        self.query_one("#chart", BarChart).set_bars(bars)
         self._show_groups(aging.get("by") or [])
         self._show_kpis(kpis)
+        if collections is not None:
+            self._show_collections(collections)
+
+    def _show_collections(self, answer: dict[str, Any]) -> None:
+        """One bar a month: payers' payments solid, the patient's shaded; the figure is the
+        month's payments received (the agency's recoveries included)."""
+        chart = self.query_one("#collections", BarChart)
+        chart.title = f"Collections per month · {usd(answer['payments_cents'])}"
+        chart.set_bars([Bar(m["month"], int(m["insurance_cents"]), int(m["patient_cents"]),
+                            usd(m["payments_cents"])) for m in answer["months"]])
 
     def _show_groups(self, groups: list[dict[str, Any]]) -> None:
         table = self.query_one("#by-payer", DataTable)
