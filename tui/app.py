@@ -22,6 +22,7 @@ from tui.commands import (
     ImportCommands,
     NavigationCommands,
     QueueCommands,
+    WorklistCommands,
 )
 from tui.messages import AsOfChanged
 
@@ -35,7 +36,7 @@ class BillingApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "claimdesk"
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {
-        NavigationCommands, AccountCommands, QueueCommands, ImportCommands}
+        NavigationCommands, AccountCommands, WorklistCommands, QueueCommands, ImportCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "find", "Find", tooltip="Find an account by name, DOB, account, "
                 "claim or member id", id="app.find"),

@@ -43,6 +43,18 @@ ACCOUNT_ACTIONS: tuple[tuple[str, str, str], ...] = (
 )
 READ_ONLY_SAFE = frozenset({"reveal", "history"})
 
+# (action, title, help): the worklist screen's actions (j) on the selected item, then views.
+WORKLIST_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("log_follow_up", "Log call or letter", "On the selected item: outcome, note, next date"),
+    ("file_appeal", "Appeal denial", "Appeal the selected claim's denial (level, argument)"),
+    ("appeal_letter", "Write appeal letter", "From the claim, its denial and the argument"),
+    ("decide_appeal", "Record appeal decision", "The payer's answer to the appeal"),
+    ("assign", "Assign item", "Give the selected item to a biller (supervisors)"),
+    ("next_view", "Mine / pool / everyone", "My items, the unassigned pool, everyone's"),
+    ("toggle_waiting", "Show or hide waiting items", "Items waiting for their next date"),
+    ("refresh", "Refresh worklist", "Read the worklist again"),
+)
+
 
 class _ActionProvider(Provider):
     """Search and discovery over a list of (title, help, callback)."""
@@ -98,6 +110,22 @@ class AccountCommands(_ActionProvider):
                 continue
             target = self.app if action == "history" else screen
             yield f"{title} ({account_no})", help_text, self._run(action, target)
+
+
+class WorklistCommands(_ActionProvider):
+    """My worklist from anywhere; on it, every action on the selected item."""
+
+    def commands(self) -> Iterable[Command]:
+        yield "My worklist", "j · my assigned items to work now, value x age", self._run(
+            "worklist")
+        screen = self.screen
+        if not hasattr(screen, "action_log_follow_up"):
+            return
+        for action, title, help_text in WORKLIST_ACTIONS:
+            # The screen decides what it allows (nothing that records, read-only).
+            if screen.check_action(action, ()) is False:
+                continue
+            yield f"{title} (worklist)", help_text, self._run(action, screen)
 
 
 class QueueCommands(_ActionProvider):
