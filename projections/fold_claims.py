@@ -62,6 +62,10 @@ def _lines_claimed(fold: Fold, fact: Fact, stream: Row | None) -> None:
         fold.put("lines", line_id, line)
 
 
+# A posting's category -> (its sign in the line balance, its text): looked up once, not per row.
+_CATEGORIES = {c: (BALANCE_SIGN[c], c.value) for c in BALANCE_SIGN}
+
+
 @on("Encounter.ChargeEntered", "Encounter.PaymentPosted", "Encounter.AdjustmentPosted",
     "Encounter.ResponsibilityTransferred", "Encounter.RefundIssued", "Encounter.EntryReversed")
 def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
@@ -103,17 +107,19 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
     effect = 0
     claim_id = ""
     append = fold.state.append
+    position, recorded_at = fact.position, fold.recorded_at
     for seq, p in enumerate(postings_of(event, d)):
-        delta = BALANCE_SIGN[p.category] * p.amount_cents
+        sign, category = _CATEGORIES[p.category]
+        delta = sign * p.amount_cents
         effect += delta
         party = p.party
         party_claim = "" if party == PATIENT else claims.get(party, "")
         claim_id = claim_id or party_claim
         # In the column order of schema's `postings` (checked below, at import).
         append("postings", (
-            fact.position, seq, fold.recorded_at, effective_on, actor, event, encounter_id,
+            position, seq, recorded_at, effective_on, actor, event, encounter_id,
             account_no, guarantor, p.line_id, party_claim, plans.get(party, ""), party,
-            p.category.value, p.amount_cents, p.bucket_delta, delta, kind, group, carc, rarcs,
+            category, p.amount_cents, p.bucket_delta, delta, kind, group, carc, rarcs,
             reason, source, entry_id, reverses))
     if fold.history is not None:
         fold.history[H_AMOUNT] = effect
@@ -167,7 +173,7 @@ def _claim_changed(fold: Fold, fact: Fact, stream: Row | None) -> None:
         return
     cid, c = found
     d, event = fact.data, fact.event_type
-    on_date = business_date(d, fold.recorded_at, fact.name)
+    on_date = fold.on_date or business_date(d, fold.recorded_at, fact.name)
     if event == "ScrubFailed":
         c.update(problems=list(d["problems"]), state="draft")
     elif event == "MarkedReady":

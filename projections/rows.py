@@ -80,6 +80,7 @@ class Fact(NamedTuple):
 
 
 _ZERO = timedelta(0)
+_ABSENT = object()
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 
 # How the JSON transcoder stores a value it has a transcoding for. The fast decoding path
@@ -107,9 +108,11 @@ def plain(value: Any) -> Any:
     if type(value) in _SCALARS:
         return value
     if isinstance(value, dict):
-        if _wrapped(value):
+        if len(value) == 2 and _TYPE in value and _DATA in value:
             return _unwrap(value[_TYPE], value[_DATA])
-        return {str(k): plain(v) for k, v in value.items()}
+        scalars = _SCALARS
+        return {k if type(k) is str else str(k): v if type(v) in scalars else plain(v)
+                for k, v in value.items()}
     if isinstance(value, datetime):
         return utc_iso(value)
     if isinstance(value, date):
@@ -119,7 +122,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     return value
 
 
@@ -155,6 +158,8 @@ def iso(value: Any) -> str | None:
     if value is None:
         return None
     if type(value) is dict:
+        if len(value) == 2 and value.get(_TYPE) == "date_iso" and _DATA in value:
+            return value[_DATA]  # type: ignore[no-any-return]   # the stored form of a date
         return plain(value)  # type: ignore[no-any-return]
     if isinstance(value, datetime):
         return utc_iso(value)
@@ -170,30 +175,42 @@ _NOT_DETAILS = META | frozenset({
     "subscriber", "member_id", "group_number", "reason_for_visit", "changes", "diagnoses"})
 
 
-def details_of(data: Mapping[str, Any]) -> dict[str, Any]:
+_DETAIL_KEYS: dict[str, tuple[int, tuple[str, ...]]] = {}   # name -> (len(data), keys shown)
+
+
+def details_of(data: Mapping[str, Any], name: str = "") -> dict[str, Any]:
     """What a history row shows of its event: codes, parties, amounts, sources, dates.
 
     Scalars, dates and lists of scalars, JSON-ready; for a reversal, the parties of the
     postings it negates. Small on purpose: an account's whole history decodes quickly.
+    Events of a kind share their fields, so which keys to look at is worked out once per
+    `name` (and again for an event whose field count differs).
     """
+    plan = _DETAIL_KEYS.get(name)
+    if plan is None or plan[0] != len(data):
+        plan = (len(data), tuple(k for k in data if k not in _NOT_DETAILS))
+        if name:
+            _DETAIL_KEYS[name] = plan
     out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in _NOT_DETAILS:
-            continue
+    for key in plan[1]:
+        value = data.get(key, _ABSENT)
         kind = type(value)
         if kind in _SCALARS:
             out[key] = value
         elif kind is dict:
-            if _wrapped(value):
-                out[key] = _unwrap(value[_TYPE], value[_DATA])
+            if len(value) == 2 and _TYPE in value and _DATA in value:
+                kind_name = value[_TYPE]
+                out[key] = (value[_DATA] if kind_name == "date_iso"
+                            else _unwrap(kind_name, value[_DATA]))
         elif kind is list or kind is tuple:
-            if all(type(v) in _SCALARS for v in value):
+            if all(map(_SCALARS.__contains__, map(type, value))):
                 out[key] = list(value)
-        else:
+        elif value is not _ABSENT:
             out[key] = plain(value)
-    postings = data.get("postings")
-    if type(postings) is list:
-        out["parties"] = [p.get("party") for p in postings if type(p) is dict]
+    if "postings" in data:
+        postings = data["postings"]
+        if type(postings) is list:
+            out["parties"] = [p.get("party") for p in postings if type(p) is dict]
     return out
 
 
@@ -225,7 +242,12 @@ def business_date(data: Mapping[str, Any], recorded_at: str, name: str = "") -> 
         if name:
             _DATE_FIELDS_OF[name] = fields
     for field in fields:
-        text = _date_text(data.get(field))
+        value = data.get(field)
+        # The stored form of a date, read in place; any other form through `_date_text`.
+        if (type(value) is dict and len(value) == 2 and value.get(_TYPE) == "date_iso"
+                and _DATA in value):
+            return value[_DATA]  # type: ignore[no-any-return]
+        text = _date_text(value)
         if text is not None:
             return text
     return recorded_at[:10]
@@ -248,6 +270,17 @@ def on(*names: str) -> Callable[[Handler], Handler]:
 H_ACCOUNT, H_ENCOUNTER, H_CLAIM, H_AMOUNT = 5, 6, 7, 12
 
 
+# Per event name: (handler, aggregate, event type, whether it creates its stream).
+_Kind = tuple[Handler | None, str, str, bool]
+_KINDS: dict[str, _Kind] = {}
+
+
+def _kind(name: str) -> _Kind:
+    aggregate, _, event_type = name.rpartition(".")
+    kind = _KINDS[name] = (_HANDLERS.get(name), aggregate, event_type, name in _CREATIONS)
+    return kind
+
+
 class Fold:
     """Applies facts, in notification order, to the rows in a RowState."""
 
@@ -255,23 +288,31 @@ class Fold:
         self.state = state
         self.recorded_at = ""
         self.history: list[Any] | None = None
+        self.on_date: str | None = None   # the business date of the fact, when worked out
 
     def apply(self, fact: Fact) -> None:
         data = fact.data
-        self.recorded_at = instant(data.get("timestamp"))
+        name = fact.name
+        kind = _KINDS.get(name) or _kind(name)
+        stamp = data.get("timestamp")
+        # The stored form of an instant: wrapped fixed-width UTC text, used as it is.
+        text = stamp.get(_DATA) if type(stamp) is dict and len(stamp) == 2 else None
+        if type(text) is str and len(text) == 32 and text.endswith("+00:00"):
+            recorded_at = self.recorded_at = text
+        else:
+            recorded_at = self.recorded_at = instant(stamp)
         # A stream's first event (version 1) cannot have a stream row yet: skip the lookup.
         stream = self.state.get("streams", fact.stream_id) if fact.version > 1 else None
-        handler = _HANDLERS.get(fact.name)
-        history = self.history = None
-        if (stream is not None and stream["kind"] in _HISTORY_KINDS) or fact.name in _CREATIONS:
-            aggregate, _, event_type = fact.name.rpartition(".")
+        history = self.history = self.on_date = None
+        if (stream is not None and stream["kind"] in _HISTORY_KINDS) or kind[3]:
+            on_date = self.on_date = business_date(data, recorded_at, name)
             history = self.history = [
-                fact.position, fact.stream_id, fact.version, aggregate, event_type,
+                fact.position, fact.stream_id, fact.version, kind[1], kind[2],
                 stream["account_no"] if stream else "",
                 stream["encounter_id"] if stream else "",
                 stream["claim_id"] if stream else "", str(data.get("line_id") or ""),
-                business_date(data, self.recorded_at, fact.name), self.recorded_at,
-                str(data.get("actor") or ""), 0, details_of(data)]
+                on_date, recorded_at, str(data.get("actor") or ""), 0, details_of(data, name)]
+        handler = kind[0]
         if handler is not None:
             handler(self, fact, stream)
         if history is not None:

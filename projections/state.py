@@ -28,14 +28,13 @@ class RowCache:
         self.loader = loader
         self.max_rows = max_rows
         self.rows: dict[str, dict[Key, Row | None]] = {}
-        self.dirty: dict[str, set[Key]] = {}
+        self.dirty: dict[str, dict[Key, Row]] = {}
         self.appended: dict[str, list[Row | tuple[Any, ...]]] = {}
         self.size = 0
+        self.clear()
 
     def get(self, table: str, key: Key) -> Row | None:
-        rows = self.rows.get(table)
-        if rows is None:
-            rows = self.rows[table] = {}
+        rows = self.rows[table]
         try:
             return rows[key]
         except KeyError:
@@ -46,41 +45,35 @@ class RowCache:
         return row
 
     def put(self, table: str, key: Key, row: Row) -> None:
-        rows = self.rows.get(table)
-        if rows is None:
-            rows = self.rows[table] = {}
+        rows = self.rows[table]
         if key not in rows:
             self.size += 1
         rows[key] = row
-        dirty = self.dirty.get(table)
-        if dirty is None:
-            dirty = self.dirty[table] = set()
-        dirty.add(key)
+        self.dirty[table][key] = row
 
     def append(self, table: str, row: Row | tuple[Any, ...]) -> None:
-        rows = self.appended.get(table)
-        if rows is None:
-            rows = self.appended[table] = []
-        rows.append(row)
+        self.appended[table].append(row)
 
     def changes(self) -> Iterable[tuple[str, list[Row | tuple[Any, ...]]]]:
         """Per table, the rows to write: new append-only rows, then changed dimension rows."""
         for table, rows in self.appended.items():
             if rows:
                 yield table, rows
-        for table, keys in self.dirty.items():
-            if keys:
-                rows_by_key = self.rows[table]
-                yield table, [r for k in keys if (r := rows_by_key[k])]
+        for table, changed in self.dirty.items():
+            if changed:
+                yield table, list(changed.values())
 
     def flushed(self) -> None:
-        self.appended = {}
-        self.dirty = {}
+        self.appended = {t: [] for t in TABLE}
+        self.dirty = {t: {} for t in TABLE}
         if self.size > self.max_rows:
             self.clear()
 
     def clear(self) -> None:
-        self.rows, self.dirty, self.appended, self.size = {}, {}, {}, 0
+        self.rows = {t: {} for t in TABLE}
+        self.dirty = {t: {} for t in TABLE}
+        self.appended = {t: [] for t in TABLE}
+        self.size = 0
 
 
 class MemoryState(RowCache):

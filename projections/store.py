@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +32,9 @@ from projections.schema import (
 from projections.state import RowCache
 
 # orjson writes the same text as json.dumps(separators=(",", ":"), ensure_ascii=False), ten
-# times faster. Sorted keys: a row changed after a reload must encode exactly as one built in
-# memory.
+# times faster. Sorted keys for dimension rows: a row changed after a reload must encode
+# exactly as one built in memory; append-only rows are built once, in their event's order.
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
-
-def _encode(value: Any) -> str:
-    return orjson.dumps(value, option=_SORTED).decode()
-
-
-def _encode_once(value: Any) -> str:
-    """Append-only rows are built once from their event, in its field order: no sort needed."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class ProjectionStore(ABC):
@@ -59,7 +51,7 @@ class ProjectionStore(ABC):
     def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
     @abstractmethod
-    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     @abstractmethod
     @contextmanager
@@ -160,21 +152,31 @@ class ProjectionStore(ABC):
 
     def write(self, cache: RowCache, name: str, expected: int, position: int) -> bool:
         """Write the cache's changes and the new position, if nobody moved it meanwhile."""
+        return self.write_encoded(
+            name, expected, position,
+            [(table, encode_rows(TABLE[table], rows)) for table, rows in cache.changes()])
+
+    def write_encoded(self, name: str, expected: int, position: int,
+                      changes: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
+        """`write` of rows encoded already (`encode_rows`), per table in `changes`."""
         try:
             with self.lock, self.transaction():
                 current = self.fetchone(self._lock_position_sql(), (name,))
                 if current is None or int(current[0]) != expected:
                     raise _Moved
-                for table, rows in cache.changes():
-                    spec = TABLE[table]
-                    self._write_rows(spec, [encode_row(spec, r) for r in rows])
+                for table, rows in changes:
+                    self._write_rows(TABLE[table], rows)
                 self._cursor_execute(
                     f"UPDATE {PREFIX}tracking SET position = ? WHERE name = ?", (position, name))
         except _Moved:
             return False
         return True
 
-    def _write_rows(self, spec: Table, rows: list[tuple[Any, ...]]) -> None:
+    def reopen_args(self) -> tuple[Any, ...] | None:
+        """How another process opens this same store (`open_store`); None when it cannot."""
+        return None
+
+    def _write_rows(self, spec: Table, rows: Sequence[Sequence[Any]]) -> None:
         """Insert (append), insert-or-ignore (set) or upsert (dim) one table's rows."""
         self._executemany(self._insert_sql(spec), rows)
 
@@ -215,21 +217,53 @@ class _Moved(Exception):
 
 
 def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:
-    if isinstance(row, tuple):   # append-only rows arrive in column order already
-        positions = _JSON_POSITIONS[spec.name]
-        if not positions:
-            return row
-        listed = list(row)
-        for i in positions:
-            if listed[i] is not None:
-                listed[i] = _encode_once(listed[i])
-        return tuple(listed)
-    values = tuple(map(row.__getitem__, spec.column_names))
-    json_cols = spec.json_columns
-    if not json_cols:
-        return values
-    return tuple(v if v is None or c not in json_cols else _encode(v)
-                 for c, v in zip(spec.column_names, values, strict=True))
+    return encode_rows(spec, [row])[0]
+
+
+def encode_rows(spec: Table, rows: Sequence[Row | tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows as the column-ordered tuples the SQL takes, JSON columns as text."""
+    encoder = _ENCODERS.get(spec.name)
+    if encoder is None:
+        encoder = _ENCODERS[spec.name] = _rows_encoder(spec)
+    return encoder(rows)
+
+
+_Encoder = Callable[[Sequence[Row | tuple[Any, ...]]], list[tuple[Any, ...]]]
+
+
+def _rows_encoder(spec: Table) -> _Encoder:
+    getter = itemgetter(*spec.column_names)
+    positions = _JSON_POSITIONS[spec.name]
+    dumps, once, sort = orjson.dumps, orjson.OPT_NON_STR_KEYS, _SORTED
+    last = len(spec.column_names) - 1
+
+    def encode(rows: Sequence[Row | tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        out = []
+        for row in rows:
+            if type(row) is tuple:   # append-only rows arrive in column order already
+                if not positions:
+                    out.append(row)
+                elif positions == (last,):   # a history row: its details, last
+                    details = row[last]
+                    out.append(row if details is None else
+                               (*row[:last], dumps(details, option=once).decode()))
+                else:
+                    listed = list(row)
+                    for i in positions:
+                        if listed[i] is not None:
+                            listed[i] = dumps(listed[i], option=once).decode()
+                    out.append(tuple(listed))
+                continue
+            values = getter(row)
+            if positions:
+                listed = list(values)
+                for i in positions:
+                    if listed[i] is not None:
+                        listed[i] = dumps(listed[i], option=sort).decode()
+                values = tuple(listed)
+            out.append(values)
+        return out
+    return encode
 
 
 def _copy_text(value: Any) -> str:
@@ -246,6 +280,7 @@ def _copy_text(value: Any) -> str:
     return str(value)
 
 
+_ENCODERS: dict[str, _Encoder] = {}
 _JSON_POSITIONS = {t.name: tuple(i for i, c in enumerate(t.column_names) if c in t.json_columns)
                    for t in TABLES}
 
@@ -283,8 +318,13 @@ class SQLiteProjectionStore(ProjectionStore):
     def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql, tuple(params))
 
-    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
+
+    def reopen_args(self) -> tuple[Any, ...] | None:
+        if self.path == ":memory:" or "mode=memory" in self.path:
+            return None
+        return ("sqlite", self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -349,14 +389,17 @@ class PostgresProjectionStore(ProjectionStore):
     def _cursor_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(self._convert(sql), tuple(params))
 
-    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor:
             cursor.executemany(self._convert(sql), rows)
+
+    def reopen_args(self) -> tuple[Any, ...] | None:
+        return ("postgres", self.url, self.schema)
 
     def _lock_position_sql(self) -> str:
         return super()._lock_position_sql() + " FOR UPDATE"
 
-    def _write_rows(self, spec: Table, rows: list[tuple[Any, ...]]) -> None:
+    def _write_rows(self, spec: Table, rows: Sequence[Sequence[Any]]) -> None:
         # COPY, not executemany: one round trip and no per-row statement, which is what
         # makes a rebuild on PostgreSQL keep pace (several times faster with this driver).
         # Keyed tables go through a session-local staging table and one INSERT ... SELECT.
@@ -376,7 +419,7 @@ class PostgresProjectionStore(ProjectionStore):
         self.conn.execute(f"INSERT INTO {PREFIX}{spec.name} ({cols}) "
                           f"SELECT {cols} FROM {stage} {conflict}")
 
-    def _copy(self, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, table: str, cols: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor, cursor.copy(
                 f"COPY {table} ({cols}) FROM STDIN") as copy:
             copy.write("".join(["\t".join(map(_copy_text, row)) + "\n" for row in rows]))
@@ -408,6 +451,13 @@ class PostgresProjectionStore(ProjectionStore):
 
     def close(self) -> None:
         self.conn.close()
+
+
+def open_store(args: tuple[Any, ...]) -> ProjectionStore:
+    """The store `reopen_args` describes, opened in this process."""
+    if args[0] == "sqlite":
+        return SQLiteProjectionStore(args[1])
+    return PostgresProjectionStore(args[1], schema=args[2])
 
 
 __all__ = ["TABLES", "PostgresProjectionStore", "ProjectionStore", "SQLiteProjectionStore"]
