@@ -13,13 +13,15 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from domain.errors import NotFoundError
 from domain.ledger import AGENCY, PATIENT
 from projections import aging as aging_rules
 from projections.catchup import Projector, compare, scratch_store
 from projections.follow_up import FollowUpQueries
 from projections.kpis import Kpis
-from projections.reads import RESERVED, split, to_date, when
+from projections.reads import RESERVED, gc_paused, split, to_date, when
 from projections.store import PostgresProjectionStore, ProjectionStore, SQLiteProjectionStore
 from projections.worklist import WorkQueues
 
@@ -95,6 +97,7 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             raise NotFoundError(f"no account {account_no}")
         return rows[0]
 
+    @gc_paused
     def account(self, account_no: str, as_of: date | None = None,
                 known_at: datetime | None = None) -> dict[str, Any]:
         """One account: demographics, coverage, balances and their split, visits, claims."""
@@ -167,6 +170,7 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         rows = self._rows(table, "account_no = ?" + dated, [account_no, *params], "position")
         return rows[-1] if rows else None
 
+    @gc_paused
     def account_history(self, account_no: str, as_of: date | None = None,
                         known_at: datetime | None = None, limit: int | None = None,
                         offset: int = 0) -> list[dict[str, Any]]:
@@ -197,20 +201,29 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
             f"{where} ORDER BY position{page}", [account_no, *params])
         # One JSON document for every row's details: a single C-speed decode, not 10,000.
-        details = json.loads("[" + ",".join(r[10] or "{}" for r in rows) + "]")
+        details = orjson.loads("[" + ",".join([r[10] or "{}" for r in rows]) + "]")
         held, steps = self._split_steps(account_no, extra, dated, rows, bool(offset))
+        insurance, patient, agency = held
+        days: dict[str, date] = {}      # an account's events share few business dates
+        instant = datetime.fromisoformat
         out = []
         for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
              encounter_id, line_id, claim_id, _), detail in zip(rows, details, strict=True):
             running += amount
-            for i, cents in steps.get(position, ()):
-                held[i] += cents
+            step = steps.get(position)
+            if step is not None:
+                insurance += step[0]
+                patient += step[1]
+                agency += step[2]
+            day = days.get(effective_on)
+            if day is None:
+                day = days[effective_on] = date.fromisoformat(effective_on)
             out.append({
                 "position": position, "type": event_type, "aggregate": aggregate,
-                "effective_date": date.fromisoformat(effective_on),
-                "recorded_at": datetime.fromisoformat(recorded_at) if recorded_at else None,
+                "effective_date": day,
+                "recorded_at": instant(recorded_at) if recorded_at else None,
                 "actor": actor, "amount_cents": amount, "balance_cents": running,
-                "insurance_cents": held[0], "patient_cents": held[1], "agency_cents": held[2],
+                "insurance_cents": insurance, "patient_cents": patient, "agency_cents": agency,
                 "encounter_id": encounter_id, "line_id": line_id, "claim_id": claim_id,
                 "details": detail,
             })
@@ -218,11 +231,11 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
 
     def _split_steps(self, account_no: str, extra: str, params: list[Any],
                      rows: list[Any], paged: bool,
-                     ) -> tuple[list[int], dict[int, list[tuple[int, int]]]]:
+                     ) -> tuple[list[int], dict[int, list[int]]]:
         """[insurance, patient, agency] held before the first of `rows`, and how each row's
         position moves them (from the postings' bucket deltas, as `split` counts them)."""
         held = [0, 0, 0]
-        steps: dict[int, list[tuple[int, int]]] = {}
+        steps: dict[int, list[int]] = {}
         if not rows:
             return held, steps
         where = f"WHERE account_no = ?{extra}"
@@ -231,11 +244,15 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
                     f"SELECT party, SUM(bucket_delta) FROM rm_postings {where} AND position < ? "
                     "GROUP BY party", [account_no, *params, rows[0][0]]):
                 held[_SPLIT_INDEX.get(party, 0)] += int(cents)
+        # One row per posting (no GROUP BY: the covering index returns them as they are).
         for position, party, cents in self.store.fetchall(
-                f"SELECT position, party, SUM(bucket_delta) FROM rm_postings {where} "
-                "AND position >= ? AND position <= ? GROUP BY position, party",
+                f"SELECT position, party, bucket_delta FROM rm_postings {where} "
+                "AND position >= ? AND position <= ?",
                 [account_no, *params, rows[0][0], rows[-1][0]]):
-            steps.setdefault(position, []).append((_SPLIT_INDEX.get(party, 0), int(cents)))
+            step = steps.get(position)
+            if step is None:
+                step = steps[position] = [0, 0, 0]
+            step[_SPLIT_INDEX.get(party, 0)] += int(cents)
         return held, steps
 
     def account_history_count(self, account_no: str, as_of: date | None = None,

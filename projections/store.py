@@ -287,10 +287,31 @@ _JSON_POSITIONS = {t.name: tuple(i for i, c in enumerate(t.column_names) if c in
 
 def decode_row(spec: Table, values: Sequence[Any], columns: Sequence[str] = ()) -> Row:
     """A stored row as the fold wrote it: JSON columns decoded (`columns`: those selected)."""
-    json_cols = spec.json_columns
-    return {c: (orjson.loads(v) if c in json_cols and v is not None else
-                bytes(v) if isinstance(v, memoryview) else v)
-            for c, v in zip(columns or spec.column_names, values, strict=True)}
+    return decode_rows(spec, [values], columns)[0]
+
+
+def decode_rows(spec: Table, rows: Sequence[Sequence[Any]],
+                columns: Sequence[str] = ()) -> list[Row]:
+    """`decode_row` of many rows: which columns need decoding is worked out once."""
+    names = tuple(columns or spec.column_names)
+    json_cols = [c for c in names if c in spec.json_columns]
+    blob_cols = [c for c in names if c in _BLOB_COLUMNS[spec.name]]
+    out = []
+    loads = orjson.loads
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        for c in json_cols:
+            v = row[c]
+            if v is not None:
+                row[c] = loads(v)
+        for c in blob_cols:
+            if isinstance(row[c], memoryview):   # PostgreSQL's bytea
+                row[c] = bytes(row[c])
+        out.append(row)
+    return out
+
+
+_BLOB_COLUMNS = {t.name: frozenset(c for c, kind in t.columns if kind == "blob") for t in TABLES}
 
 
 class SQLiteProjectionStore(ProjectionStore):
