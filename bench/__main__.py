@@ -222,6 +222,8 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
     s = bench.scale
     report = bench.report
     try:
+        # The smallest scaling ledger first, before the main one fills the disk's caches.
+        rows: list[dict[str, str]] = [bench.scaling_ledger(p) for p in s.scaling[:1]]
         main = sqlite_target(workdir, "main", "SQLite")
         figures, main_row = bench.full_set(main, s.patients, s.era_claims, worklist=True,
                                            profiles=profiles)
@@ -234,18 +236,15 @@ def run(scale: str = "full", *, pg_url: str | None = None, postgres: bool = True
         if postgres and url is None:
             report.notes.append("PostgreSQL: not measured (set CLAIMDESK_BENCH_PG_URL or "
                                 "CLAIMDESK_TEST_PG_URL, or pass --pg-url)")
-        # The smallest scaling ledger, then PostgreSQL, then the larger ones: when the
-        # machine is slow and the budget runs out, the larger scaling ledgers go first.
-        rows: list[dict[str, str]] = []
+        # PostgreSQL, then the larger scaling ledgers: when the machine is slow and the
+        # budget runs out, the larger scaling ledgers go first.
         pg_figures: list[Figure] | None = None
         pg_events = 0
-        for step, patients in enumerate(s.scaling):
-            if step == 1 and url is not None:
-                pg_figures, pg_events = bench.postgres_step(url)
+        if url is not None:
+            pg_figures, pg_events = bench.postgres_step(url)
+        for patients in s.scaling[1:]:
             if not bench.over_budget(f"scaling ledger of {patients:,} patients"):
                 rows.append(bench.scaling_ledger(patients))
-        if pg_figures is None and url is not None:
-            pg_figures, pg_events = bench.postgres_step(url)
         report.scaling = [*rows, main_row]
         if pg_figures is not None:
             report.sections.append(Section(f"PostgreSQL, {pg_events:,} events", pg_figures))

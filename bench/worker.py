@@ -54,12 +54,15 @@ def rebuild(args: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     threading.Thread(target=run, daemon=True).start()
-    if not done.wait(args.get("cap") or None):
-        seconds = time.perf_counter() - started
+    cap = args.get("cap") or None
+    if not done.wait(cap):
         # A second connection reads the committed position while the rebuild goes on.
         position = store_for(ledger).position(ledger.name)
-        _emit({"events": position, "seconds": seconds, "head": head, "partial": True})
-        os._exit(0)  # the page being folded is rolled back with the process
+        # Every event folded: what is left is building the indexes; let it finish.
+        if position < head or not done.wait(2 * cap if cap else None):
+            seconds = time.perf_counter() - started
+            _emit({"events": position, "seconds": seconds, "head": head, "partial": True})
+            os._exit(0)  # the page being folded is rolled back with the process
     seconds = time.perf_counter() - started
     if "error" in outcome:
         raise RuntimeError(outcome["error"])
