@@ -194,9 +194,17 @@ def facts(rows: list[Raw], mapper: Any) -> Iterator[Fact]:
             if type(data) is dict:
                 yield Fact(position, stream_id, version, name, data, state)  # type: ignore[arg-type]
                 continue
-        yield fact_of(Notification(id=position, originator_id=UUID(stream_id),
+        yield fact_of(Notification(id=position, originator_id=_stream_key(stream_id),
                                    originator_version=version, topic=topic, state=state),
                       mapper, fast=False)
+
+
+def _stream_key(text: str) -> UUID | str:
+    """The originator id as the recorder hands it over: a UUID, or text in a text-id store."""
+    try:
+        return UUID(text)
+    except ValueError:
+        return text
 
 
 class Projector:

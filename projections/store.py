@@ -172,10 +172,6 @@ class ProjectionStore(ABC):
             return False
         return True
 
-    def reopen_args(self) -> tuple[Any, ...] | None:
-        """How another process opens this same store (`open_store`); None when it cannot."""
-        return None
-
     def _write_rows(self, spec: Table, rows: Sequence[Sequence[Any]]) -> None:
         """Insert (append), insert-or-ignore (set) or upsert (dim) one table's rows."""
         self._executemany(self._insert_sql(spec), rows)
@@ -342,11 +338,6 @@ class SQLiteProjectionStore(ProjectionStore):
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
-    def reopen_args(self) -> tuple[Any, ...] | None:
-        if self.path == ":memory:" or "mode=memory" in self.path:
-            return None
-        return ("sqlite", self.path)
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self.lock:
@@ -414,9 +405,6 @@ class PostgresProjectionStore(ProjectionStore):
         with self.conn.cursor() as cursor:
             cursor.executemany(self._convert(sql), rows)
 
-    def reopen_args(self) -> tuple[Any, ...] | None:
-        return ("postgres", self.url, self.schema)
-
     def _lock_position_sql(self) -> str:
         return super()._lock_position_sql() + " FOR UPDATE"
 
@@ -472,13 +460,6 @@ class PostgresProjectionStore(ProjectionStore):
 
     def close(self) -> None:
         self.conn.close()
-
-
-def open_store(args: tuple[Any, ...]) -> ProjectionStore:
-    """The store `reopen_args` describes, opened in this process."""
-    if args[0] == "sqlite":
-        return SQLiteProjectionStore(args[1])
-    return PostgresProjectionStore(args[1], schema=args[2])
 
 
 __all__ = ["TABLES", "PostgresProjectionStore", "ProjectionStore", "SQLiteProjectionStore"]
