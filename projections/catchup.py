@@ -241,7 +241,9 @@ class Projector:
             collecting = gc.isenabled()
             gc.disable()
             try:
-                for fact in facts(notifications, self.mapper):
+                page = list(facts(notifications, self.mapper))
+                self._prime(page)
+                for fact in page:
                     fold.apply(fact)
                 written = self.store.write(self.cache, self.name, start, end)
             except BaseException:
@@ -258,6 +260,28 @@ class Projector:
             self.cache.flushed()
             self.cached_at = end
             total += len(notifications)
+
+    def _prime(self, page: list[Fact]) -> None:
+        """Load the rows this page will ask for in a few queries instead of one query each
+        (a catch-up after a 10,000-claim 835 asked for 57,000 rows one by one).
+
+        Only a hint: the fold still asks the cache for every row it needs, and one not
+        primed here is loaded on demand as before.
+        """
+        cache, load = self.cache, self.store.load_rows
+        cache.prime("streams", (f.stream_id for f in page if f.version > 1), load)
+        streams = cache.rows["streams"]
+        keys: dict[str, list[str]] = {"encounter": [], "claim": [], "line": []}
+        for fact in page:
+            stream = streams.get(fact.stream_id)
+            if stream is not None and stream["kind"] in keys:
+                keys[stream["kind"]].append(stream["key"])
+            line = fact.data.get("line_id")
+            if type(line) is str:
+                keys["line"].append(line)
+        cache.prime("encounters", keys["encounter"], load)
+        cache.prime("claims", keys["claim"], load)
+        cache.prime("lines", keys["line"], load)
 
     def rebuild(self) -> int:
         """Drop every read model and fold the whole log again; indexes come last (faster)."""

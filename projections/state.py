@@ -44,6 +44,21 @@ class RowCache:
         self.size += 1
         return row
 
+    def prime(self, table: str, keys: Iterable[Key],
+              load: Callable[[str, list[Key]], dict[Key, Row]]) -> None:
+        """Fetch the rows of `keys` not in memory yet with one `load`, as `get` would one
+        at a time (a key the store lacks is remembered as missing)."""
+        rows = self.rows.get(table)
+        if rows is None:
+            rows = self.rows[table] = {}
+        wanted = [key for key in dict.fromkeys(keys) if key not in rows]
+        if not wanted:
+            return
+        found = load(table, wanted)
+        for key in wanted:
+            rows[key] = found.get(key)
+        self.size += len(wanted)
+
     def put(self, table: str, key: Key, row: Row) -> None:
         rows = self.rows[table]
         if key not in rows:

@@ -150,6 +150,19 @@ class ProjectionStore(ABC):
             f"SELECT {', '.join(spec.column_names)} FROM {PREFIX}{table} WHERE {where}", keys)
         return None if found is None else decode_row(spec, found)
 
+    def load_rows(self, table: str, keys: Sequence[Any]) -> dict[Any, Row]:
+        """The rows of a one-column-key table with these keys, a few hundred per query."""
+        spec = TABLE[table]
+        (column,) = spec.key
+        at = spec.column_names.index(column)
+        select = f"SELECT {', '.join(spec.column_names)} FROM {PREFIX}{table} WHERE {column} IN "
+        found: dict[Any, Row] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for values in self.fetchall(select + f"({', '.join('?' * len(chunk))})", chunk):
+                found[values[at]] = decode_row(spec, values)
+        return found
+
     def write(self, cache: RowCache, name: str, expected: int, position: int) -> bool:
         """Write the cache's changes and the new position, if nobody moved it meanwhile."""
         return self.write_encoded(
