@@ -84,9 +84,16 @@ def drop_target(target: Target) -> None:
         from psycopg import sql
 
         name = urlsplit(target.url).path.lstrip("/")
-        with psycopg.connect(_with_database(target.url, "postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+        for attempt in range(20):
+            try:
+                with psycopg.connect(_with_database(target.url, "postgres"),
+                                     autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(name)))
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                # An autovacuum worker (a superuser's) is still in the database: wait for it.
+                time.sleep(0.25 * (attempt + 1))
         return
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target.url}{suffix}").unlink(missing_ok=True)

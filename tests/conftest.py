@@ -8,6 +8,7 @@ run in that pass, and those that open the SQLite file themselves (`ledger_path`)
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -59,11 +60,20 @@ def ledger_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if os.environ.get(STORE_ENV) != "postgres":
         yield str(request.getfixturevalue("ledger_path"))
         return
+    import psycopg
+
     from tests.pg import drop_pg_database, fresh_pg_database, pg_url_or_skip
 
     url = fresh_pg_database(pg_url_or_skip())
     yield url
-    drop_pg_database(url)
+    for attempt in range(20):
+        try:
+            drop_pg_database(url)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            # An autovacuum worker (a superuser's process) is in the database: a throwaway
+            # database may outlive the test, so wait for it briefly rather than fail.
+            time.sleep(0.25 * (attempt + 1))
 
 
 @pytest.fixture
