@@ -10,6 +10,7 @@ its segment number, so a biller can show it to the payer or the clearinghouse.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from domain.services.remittances import (
 )
 from importers.x12.acks import KIND_277CA, KIND_999, parse_acknowledgement
 from importers.x12.era import VALIDATION_POLICY, parse_835
-from importers.x12.validate import validate
+from importers.x12.validate import BackgroundValidation, validate
 
 # (phase, done, total): phase is "validate" (segments) or "post" (claims).
 Progress = Callable[[str, int, int], None]
@@ -57,43 +58,102 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+# Files at least this large are validated by pyx12 in a second process while this one parses
+# and posts them in memory (below it, starting the process costs more than it overlaps)...
+BACKGROUND_MIN_BYTES = 128 * 1024
+# ...unless this says otherwise: "inline" (this process only: one core, no child processes
+# allowed) or "background" (a second process whatever the size and the machine's load).
+VALIDATE_ENV_VAR = "CLAIMDESK_VALIDATE"
+
+
+def _idle_core() -> bool:
+    """Whether a core is free for pyx12 beside this process (1-minute load average).
+
+    On a machine already busy, a second process only splits this one's share of the CPU
+    (and pays for its own start-up), so the file is then validated here, as before.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:   # no load average on this platform: trust the core count
+        load = 0.0
+    return cores >= 2 and load < cores - 0.5
+
+
+def _background(raw: bytes, name: str) -> BackgroundValidation | None:
+    how = os.environ.get(VALIDATE_ENV_VAR, "auto")
+    if how == "inline" or (how != "background" and (
+            len(raw) < BACKGROUND_MIN_BYTES or not _idle_core())):
+        return None
+    try:
+        return BackgroundValidation(raw, name)
+    except OSError:
+        return None
+
+
 def import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool = False,
                progress: Progress | None = None) -> RemittanceImport:
-    """Import one 835 file into `ledger` (a BillingLedger); never raises for a bad file."""
+    """Import one 835 file into `ledger` (a BillingLedger); never raises for a bad file.
+
+    pyx12's verdict refuses a file exactly as if it had been asked first: the ledger command
+    builds the postings in memory, then asks `verdict` before it saves anything.
+    """
     with _no_cyclic_gc():
         return _import_835(ledger, raw, name, dry_run=dry_run, progress=progress)
 
 
 def _import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool,
                 progress: Progress | None) -> RemittanceImport:
-    parsed = parse_835(raw, name)
-    problems = [str(p) for p in parsed.problems]
-    warnings = list(parsed.warnings)
-    if parsed.separators is not None and not parsed.version.startswith("004"):
-        report = validate(parsed.separators, parsed.segments,
-                          progress=_phase(progress, "validate"))
-        for issue in report.issues:
-            if VALIDATION_POLICY.blocks(issue):
-                problems.append(f"pyx12: {issue}")
-            else:
-                warnings.append(f"pyx12 (accepted): {issue}")
-    if problems:
-        return RemittanceImport(
-            file=name, status=REFUSED, payment_cents=parsed.payment_cents,
-            claims=parsed.claim_count, dry_run=dry_run,
-            message="refused, nothing posted: " + refusal_message(problems), notes=warnings)
+    background = _background(raw, name)
     try:
-        result: RemittanceImport = ledger.import_remittance(
-            parsed.document, dry_run=dry_run, progress=_phase(progress, "post"))
-    except BillingError as error:
-        # A rule of the ledger as a whole (a closed period, the user's role, a conflict that
-        # kept recurring): the file is refused like any other, so the next file still runs.
-        return RemittanceImport(
-            file=name, status=REFUSED, payment_cents=parsed.payment_cents,
-            claims=parsed.claim_count, dry_run=dry_run,
-            message=f"refused, nothing posted: {error.title}: {error}", notes=warnings)
-    result.notes = warnings + result.notes
-    return result
+        parsed = parse_835(raw, name)
+        problems = [str(p) for p in parsed.problems]
+        warnings = list(parsed.warnings)
+        validated: list[bool] = []
+
+        def verdict() -> bool:
+            """Sort pyx12's findings into problems and warnings (once); True when none blocks."""
+            if not validated:
+                validated.append(True)
+                if parsed.separators is not None and not parsed.version.startswith("004"):
+                    report = background.report(_phase(progress, "validate")) if (
+                        background is not None) else None
+                    if report is None:
+                        report = validate(parsed.separators, parsed.segments,
+                                          progress=_phase(progress, "validate"))
+                    for issue in report.issues:
+                        if VALIDATION_POLICY.blocks(issue):
+                            problems.append(f"pyx12: {issue}")
+                        else:
+                            warnings.append(f"pyx12 (accepted): {issue}")
+            return not problems
+
+        def refused(message: str) -> RemittanceImport:
+            return RemittanceImport(
+                file=name, status=REFUSED, payment_cents=parsed.payment_cents,
+                claims=parsed.claim_count, dry_run=dry_run,
+                message=f"refused, nothing posted: {message}", notes=warnings)
+
+        if problems or (background is None and not verdict()):
+            verdict()
+            return refused(refusal_message(problems))
+        try:
+            result: RemittanceImport = ledger.import_remittance(
+                parsed.document, dry_run=dry_run, progress=_phase(progress, "post"),
+                confirm=verdict)
+        except BillingError as error:
+            if not verdict():
+                return refused(refusal_message(problems))
+            # A rule of the ledger as a whole (a closed period, the user's role, a conflict
+            # that kept recurring): the file is refused like any other, so the next file runs.
+            return refused(f"{error.title}: {error}")
+        if not verdict():   # whatever the command answered, it saved nothing without it
+            return refused(refusal_message(problems))
+        result.notes = warnings + result.notes
+        return result
+    finally:
+        if background is not None:
+            background.cancel()
 
 
 def import_acknowledgement(

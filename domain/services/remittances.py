@@ -104,9 +104,14 @@ class RemittanceCommands(ClaimCommands):
     @command
     def import_remittance(
         self, document: RemittanceDocument, *, dry_run: bool = False,
-        progress: Progress | None = None,
+        progress: Progress | None = None, confirm: Callable[[], bool] | None = None,
     ) -> RemittanceImport:
-        """Post every payment of an 835 file in one save, or nothing."""
+        """Post every payment of an 835 file in one save, or nothing.
+
+        `confirm`, when given, is asked once the postings are built in memory and before
+        anything is saved (the importer's pyx12 verdict, computed meanwhile in another
+        process); False refuses the file with nothing saved.
+        """
         result = RemittanceImport(
             file=document.name, dry_run=dry_run,
             payment_cents=sum(a.payment_cents for a in document.advices),
@@ -151,6 +156,10 @@ class RemittanceCommands(ClaimCommands):
                                            "835", self.today()))
         aggregates = [*loaded.values(), *created]
         result.events = sum(len(a.pending_events) for a in aggregates)
+        if confirm is not None and not confirm():
+            result.status, result.message = REFUSED, "refused before saving: the file is invalid"
+            result.postings, result.unapplied, result.events = [], [], 0
+            return result
         if not dry_run:
             # One object for the whole file: eventsourcing's save checks each object it is
             # given against two runtime Protocols, which costs more than collecting the events.

@@ -16,12 +16,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
 
-from importers.x12.segments import Segment, Separators
+from importers.x12.segments import Segment, Separators, X12SyntaxError, decode, tokenize
 
 # ISA01..ISA16 widths: the ISA is fixed-width by the standard.
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
@@ -172,3 +177,111 @@ def _issues(doc: dict[str, Any], segments: Sequence[Segment]) -> Iterator[Valida
                             yield ValidationIssue(number, seg_id, name, str(err["err_cde"]),
                                                   err["err_str"], ELEMENT,
                                                   _line(segments, number))
+
+
+# -- validating in a second process --------------------------------------------------------------
+# pyx12 is the slowest step of an import and needs nothing from the ledger, so a large file is
+# validated by a child process on another core while this one parses and posts it in memory; the
+# importer saves nothing until the child's verdict is in. `python -m importers.x12.validate NAME`
+# reads the file's bytes on stdin, tokenizes them exactly as the importer does, and writes
+# "progress DONE TOTAL" lines, then "report {json}".
+
+def report_to_json(report: ValidationReport) -> dict[str, Any]:
+    return {"ok": report.ok, "issues": [asdict(issue) for issue in report.issues]}
+
+
+def report_from_json(doc: dict[str, Any]) -> ValidationReport:
+    return ValidationReport(bool(doc["ok"]),
+                            tuple(ValidationIssue(**issue) for issue in doc["issues"]))
+
+
+class BackgroundValidation:
+    """pyx12 on a file's bytes in a child process; `report()` waits for its verdict.
+
+    The verdict is the one `validate()` gives on the same tokens. A child that cannot start,
+    dies or answers nonsense yields None, and the caller validates in-process instead.
+    """
+
+    def __init__(self, raw: bytes, name: str) -> None:
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "importers.x12.validate", name], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.seen = (0, 0)
+        self._report: ValidationReport | None = None
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._writer = threading.Thread(target=self._write, args=(self._process.stdin, raw),
+                                        daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(self._process.stdout,),
+                                        daemon=True)
+        self._writer.start()
+        self._reader.start()
+
+    @staticmethod
+    def _write(pipe: IO[bytes], raw: bytes) -> None:
+        try:
+            with pipe:
+                pipe.write(raw)
+        except OSError:   # the child is gone; `report()` says so
+            pass
+
+    def _read(self, pipe: IO[bytes]) -> None:
+        with pipe:
+            for line in pipe:
+                try:
+                    kind, _, rest = line.decode().partition(" ")
+                    if kind == "progress":
+                        done, total = rest.split()
+                        self.seen = (int(done), int(total))
+                    elif kind == "report":
+                        self._report = report_from_json(json.loads(rest))
+                except (ValueError, KeyError, TypeError):
+                    self._report = None
+                    return
+
+    def report(self, progress: Callable[[int, int], None] | None = None,
+               ) -> ValidationReport | None:
+        """Wait for the child's verdict (None: it gave none), passing its progress on."""
+        shown = (0, 0)
+        while self._reader.is_alive():
+            self._reader.join(0.1)
+            if progress is not None and self.seen != shown:
+                shown = self.seen
+                progress(*shown)
+        self._process.wait()
+        return self._report if self._process.returncode == 0 else None
+
+    def cancel(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._reader.join()
+        self._writer.join()
+
+
+def main(argv: list[str]) -> int:
+    name = argv[0] if argv else "<input>"
+    parent = os.getppid()
+    raw = sys.stdin.buffer.read()
+    out = sys.stdout
+
+    def progress(done: int, total: int) -> None:
+        if os.getppid() != parent:   # the importer died (killed, crashed): nobody will read
+            os._exit(3)
+        out.write(f"progress {done} {total}\n")
+        out.flush()
+
+    try:
+        separators, segments = tokenize(decode(raw, name), name)
+    except X12SyntaxError:
+        return 2   # the importer refuses such a file without asking pyx12
+    report = validate(separators, segments, progress=progress)
+    out.write("report " + json.dumps(report_to_json(report)) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
