@@ -3,7 +3,8 @@
 The app receives its services (the ledger to write, the read queries to read) in
 ``__init__``; screens call them only inside workers. Fixed keys that scripts and training
 material rely on: ``/`` find, ``a`` aging, ``w`` queues, ``i`` import, ``h`` history,
-``g`` as-of date, ``?`` keys, ``ctrl+p`` commands, ``escape`` back, ``q`` quit.
+``g`` as-of date, ``?`` keys, ``ctrl+p`` commands, ``escape`` back, ``q`` quit. A user
+with the biller role starts on their own worklist (``j``); escape reaches the desk.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tui.commands import (
 )
 from tui.messages import AsOfChanged
 
+# Roles whose workstation opens on their own worklist (issue 10); escape reaches the desk.
+WORKLIST_FIRST = frozenset({"biller"})
 NAVIGATION = frozenset({"find", "aging", "queues", "import_files", "history", "go_to_date",
                         "register_patient", "toggle_keys", "back", "quit", "worklist"})
 
@@ -66,6 +69,7 @@ class BillingApp(App[None]):
         self.read_only = read_only
         self.as_of: date = as_of or default_as_of()
         self.user = user or str(getattr(ledger, "acting_user", "") or "")
+        self.role = role_of(ledger, self.user)
         self.current_account: str | None = None
         # Queue names for the command palette, read once by the home screen.
         self.queue_names: list[str] = []
@@ -78,6 +82,11 @@ class BillingApp(App[None]):
 
     def on_mount(self) -> None:
         self._update_subtitle()
+
+    def on_ready(self) -> None:
+        # Over the desk once it is on screen, so escape goes back to it.
+        if self.role in WORKLIST_FIRST:
+            self.action_worklist()
 
     def _update_subtitle(self) -> None:
         mode = " · READ-ONLY" if self.read_only else ""
@@ -177,3 +186,17 @@ class BillingApp(App[None]):
                 self.open_account(account_no)
 
         self.push_screen(RegisterPatientDialog(), opened)
+
+
+def role_of(ledger: Any, user: str) -> str | None:
+    """The user's role in the ledger's user directory; None for no directory or no such user.
+
+    Read once, as the workstation starts (the directory is a small, cached aggregate).
+    """
+    users = getattr(ledger, "users", None)
+    if not callable(users):
+        return None
+    for row in users():
+        if row["name"] == user and not row.get("disabled"):
+            return str(row["role"])
+    return None

@@ -65,7 +65,7 @@ class TestTheBillersDayStartsAtTheWorklist:
             await settle(pilot)
             assert isinstance(app.screen, HomeScreen)
 
-    async def test_a_key_pressed_at_once_wins_over_the_worklist(
+    async def test_a_key_pressed_at_once_never_stacks_a_second_worklist(
             self, desk: Desk, assigned: str) -> None:
         app = desk.app(user="biller")
         async with app.run_test(size=(100, 30)) as pilot:

@@ -1,12 +1,8 @@
-"""The desk: who is signed in, which ledger, the as-of date and the keys to everything.
-
-A biller's day starts at their own worklist (issue 10): when the signed-in user has the
-biller role, the worklist opens over the desk at start-up; escape comes back here.
-"""
+"""The desk: who is signed in, which ledger, the as-of date and the keys to everything."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -27,33 +23,14 @@ KEYS = """\
 class HomeScreen(BillingScreen):
     """What the biller sees after login."""
 
-    # Roles whose workstation opens on their worklist rather than on this desk.
-    WORKLIST_FIRST: ClassVar[frozenset[str]] = frozenset({"biller"})
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(KEYS, id="home")
         yield Static("", id="desk-status", classes="status")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.open_worklist_for_billers()
-
     def reload(self) -> None:
         self.load_status()
-
-    @work(thread=True, exclusive=True, group="home-start", exit_on_error=False)
-    def open_worklist_for_billers(self) -> None:
-        users = getattr(self.billing.ledger, "users", None)
-        roles = ({u["name"]: u["role"] for u in users() if not u.get("disabled")}
-                 if callable(users) else {})
-        if roles.get(self.billing.user) in self.WORKLIST_FIRST:
-            self.app.call_from_thread(self._open_worklist)
-
-    def _open_worklist(self) -> None:
-        # Only while the desk is still what the user sees: a key pressed meanwhile wins.
-        if self.app.screen is self:
-            self.billing.action_worklist()
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def load_status(self) -> None:
