@@ -7,6 +7,8 @@ pinned to that date so every command and the default as-of see the same "today".
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 from textual.widgets import Input, Select
-from textual.worker import WorkerCancelled
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from domain import clock
 from domain.application import BillingLedger
@@ -118,22 +120,31 @@ def screen_text(app: BillingApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def settle(pilot: Any) -> None:
-    """Let workers finish and their results reach the screen.
+async def settle(pilot: Any, quiet: int = 3, deadline: float = 120.0) -> None:
+    """Let workers finish and their results reach the screen, however busy the machine.
 
-    An exclusive worker replaced by a newer one (a keystroke in an incremental search) is
-    cancelled; waiting on it raises WorkerCancelled, which only means: wait again.
+    Settled means `quiet` pauses in a row (each lets the screen process every pending
+    message) found no worker left to finish: a result can start more work (a dialog
+    closes, the screen below reloads; a pushed screen mounts, then loads), so one quiet
+    look is not proof. A worker that failed or was replaced by a newer one (a keystroke in
+    an incremental search) ends waiting on it: the screen reports failures itself. The
+    deadline only turns a hang into a failure; nothing here waits for time to pass.
     """
-    for _ in range(20):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    calm = 0
+    while calm < quiet:
         await pilot.pause()
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
+        busy = [worker for worker in pilot.app.workers if not worker.is_finished]
+        if not busy:
+            calm += 1
             continue
-        await pilot.pause()
-        if not any(worker.is_running for worker in pilot.app.workers):
-            break
-    await pilot.pause()
+        calm = 0
+        left = end - loop.time()
+        if left <= 0:
+            raise AssertionError(f"workers still running after {deadline} s: {busy}")
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(busy), left)
 
 
 async def fill(pilot: Any, values: dict[str, str]) -> None:

@@ -35,6 +35,7 @@ from tui.formatting import day, ellipsize, mask, mask_date, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first, rows_of
+from tui.widgets.table import Table
 
 PATIENT, AGENCY = "PATIENT", "AGENCY"
 ORDER_LETTERS = "PSTABCDEFGH"  # coverage order as X12 SBR01 spells it
@@ -129,14 +130,14 @@ class AccountScreen(BillingScreen):
         yield Static(f"Account {self.account_no}: loading…", id="account-head")
         with TabbedContent(id="account-tabs"):
             with TabPane("Summary", id="tab-summary"):
-                yield DataTable(id="coverage", cursor_type="row", show_cursor=False)
+                yield Table(id="coverage", cursor_type="row", show_cursor=False)
                 yield Static("", id="balances", classes="status")
             with TabPane("Visits", id="tab-visits"):
-                yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+                yield Table(id="lines", cursor_type="row", zebra_stripes=True)
             with TabPane("Claims", id="tab-claims"):
-                yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
+                yield Table(id="claims", cursor_type="row", zebra_stripes=True)
             with TabPane("Ledger", id="tab-ledger"):
-                yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
+                yield Table(id="ledger", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -163,7 +164,7 @@ class AccountScreen(BillingScreen):
         queries, as_of = self.billing.queries, self.billing.as_of
         answer = queries.account(self.account_no, as_of=as_of, known_at=None)
         history = queries.account_history(self.account_no, as_of=as_of, known_at=None)
-        self.app.call_from_thread(self._show, as_dict(answer), rows_of(history))
+        self.deliver(self._show, as_dict(answer), rows_of(history))
 
     @property
     def payers(self) -> dict[str, str]:

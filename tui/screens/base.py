@@ -8,11 +8,12 @@ rather than leave a screen silently half-loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import on
 from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from domain.errors import BillingError
 
@@ -58,6 +59,23 @@ class BillingScreen(WorkerErrors, Screen[None]):
 
         assert isinstance(self.app, BillingApp)
         return self.app
+
+    def deliver(self, show: Callable[..., None], *args: Any) -> None:
+        """From a worker thread: run `show(*args)` on the UI thread, unless a newer worker of
+        the same exclusive group replaced this one meanwhile.
+
+        Cancelling a thread worker does not stop its thread: a search for "ro" can finish
+        after the one for "roe" and would put its stale rows over the newer ones. Whether
+        it was replaced is checked again on the UI thread, where replacing happens.
+        """
+        worker = get_current_worker()
+
+        def if_current() -> None:
+            if not worker.is_cancelled:
+                show(*args)
+
+        if not worker.is_cancelled:
+            self.app.call_from_thread(if_current)
 
     def same_as(self, other: Screen[Any]) -> bool:
         """Whether `other` would show what this screen shows (then it is not pushed again)."""

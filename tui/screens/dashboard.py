@@ -18,6 +18,7 @@ from tui.formatting import day, ellipsize, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import first
 from tui.widgets.bar_chart import Bar, BarChart
+from tui.widgets.table import Table
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "121+")
 MONTHS = 12   # of collections in the chart: 12 bars, a title and a legend fit 80x24
@@ -72,11 +73,11 @@ class DashboardScreen(BillingScreen):
         yield Header()
         yield Static("Loading A/R aging…", id="aging-summary", classes="status")
         with Horizontal(id="upper"):
-            yield DataTable(id="aging-table", cursor_type="row", show_cursor=False)
+            yield Table(id="aging-table", cursor_type="row", show_cursor=False)
             yield BarChart(id="chart")
         with Horizontal(id="lower"):
             with ContentSwitcher(initial="by-payer", id="lower-left"):
-                yield DataTable(id="by-payer", cursor_type="row", zebra_stripes=True)
+                yield Table(id="by-payer", cursor_type="row", zebra_stripes=True)
                 yield BarChart(id="collections")
             yield Static("", id="kpis")
         yield Footer()
@@ -110,7 +111,7 @@ class DashboardScreen(BillingScreen):
         # KPIs land with the projections issue; until then the panel says so.
         kpis = queries.kpis(as_of=as_of) if hasattr(queries, "kpis") else None
         collections = queries.collections_by_month(as_of=as_of, months=MONTHS)
-        self.app.call_from_thread(self._show, aging, kpis, collections)
+        self.deliver(self._show, aging, kpis, collections)
 
     def _show(self, aging: dict[str, Any], kpis: Any,
               collections: dict[str, Any] | None = None) -> None:

@@ -16,6 +16,7 @@ from domain.errors import BillingError
 from tui.formatting import mask_date, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import first, rows_of
+from tui.widgets.table import Table
 
 LIMIT = 50
 CLAIM_ID = re.compile(r"[A-Z0-9]{6,17}")
@@ -40,7 +41,7 @@ class FindScreen(BillingScreen):
         yield Header()
         yield Input(placeholder="name, DOB (YYYY-MM-DD), account, claim or member id",
                     id="search", compact=True)
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Table(id="results", cursor_type="row", zebra_stripes=True)
         yield Static("Type to search · Enter opens the account", id="find-status",
                      classes="status")
         yield Footer()
@@ -74,7 +75,7 @@ class FindScreen(BillingScreen):
                 account_no = None
             if account_no:
                 rows = rows_of(queries.accounts(account_no, limit=1, offset=0))
-        self.app.call_from_thread(self._show, text, rows)
+        self.deliver(self._show, text, rows)
 
     def _show(self, text: str, rows: list[dict[str, Any]]) -> None:
         self.found = rows

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from tui.formatting import day, ellipsize, moment, party_name, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first, rows_of
+from tui.widgets.table import Table
 
 
 def details_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +79,7 @@ class HistoryScreen(BillingScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"History of {self.account_no}: loading…", id="as-of-bar")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Table(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -93,7 +94,7 @@ class HistoryScreen(BillingScreen):
     def load(self) -> None:
         answer = self.billing.queries.account_history(
             self.account_no, as_of=self.billing.as_of, known_at=None)
-        self.app.call_from_thread(self._show, rows_of(answer))
+        self.deliver(self._show, rows_of(answer))
 
     def _show(self, events: list[dict[str, Any]]) -> None:
         self.events = events
@@ -131,7 +132,7 @@ class HistoryScreen(BillingScreen):
             return
         answer = self.billing.queries.account(
             self.account_no, as_of=date.fromisoformat(day(as_of)), known_at=known_at)
-        self.app.call_from_thread(self._show_as_of, row, as_dict(answer or {}), known_at)
+        self.deliver(self._show_as_of, row, as_dict(answer or {}), known_at)
 
     def _show_as_of(self, row: dict[str, Any], data: dict[str, Any], known_at: Any) -> None:
         payers = {str(first(c, "payer_id")): str(first(c, "payer_name", "payer_id"))

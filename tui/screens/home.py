@@ -35,7 +35,7 @@ class HomeScreen(BillingScreen):
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def load_status(self) -> None:
         count = self.billing.ledger.events_count()
-        self.app.call_from_thread(self._show_status, count)
+        self.deliver(self._show_status, count)
 
     def _show_status(self, count: Any) -> None:
         mode = "read-only (auditor)" if self.billing.read_only else "read-write"

@@ -89,7 +89,7 @@ class QueueScreen(BillingScreen):
             return
         titled = getattr(queries, "queue_titles", None)
         names = titled() if callable(titled) else queries.queue_names()
-        self.app.call_from_thread(self._show_names, names)
+        self.deliver(self._show_names, names)
 
     def _show_names(self, names: Any) -> None:
         options = []
@@ -120,7 +120,7 @@ class QueueScreen(BillingScreen):
                     "sort": self.sort_by, "descending": self.descending}
         kwargs.update({k: v for k, v in optional.items() if k in accepted})
         answer = queries.queue(name, **kwargs)
-        self.app.call_from_thread(self._show_page, name, offset, answer)
+        self.deliver(self._show_page, name, offset, answer)
 
     def _show_page(self, name: str, offset: int, answer: Any) -> None:
         if name != self.queue_name:

@@ -93,7 +93,7 @@ class WorklistScreen(BillingScreen):
         answer = self.billing.queries.worklist(
             user, self.billing.as_of, include_waiting=self.include_waiting,
             unassigned=self.view == "unassigned", limit=PAGE_SIZE, offset=offset)
-        self.app.call_from_thread(self._show, offset, answer)
+        self.deliver(self._show, offset, answer)
 
     def _show(self, offset: int, answer: dict[str, Any]) -> None:
         self.answer = answer

@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
+
+from tui.widgets.table import Table
 
 PAGE_SIZE = 200
 
 
-class PagedTable(DataTable[Any]):
+class PagedTable(Table):
     """One page of rows at a time; posts PageRequested to move between pages."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
