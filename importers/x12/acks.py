@@ -119,7 +119,11 @@ def parse_acknowledgement(raw: bytes, name: str = "<input>",
     except X12SyntaxError as error:
         parsed.problems.append(Problem(0, str(error)))
         return parsed
-    sets = list(iter_transactions(parsed.segments))
+    try:
+        sets = list(iter_transactions(parsed.segments))
+    except X12SyntaxError as error:
+        parsed.problems.append(Problem(0, str(error)))
+        return parsed
     if not sets:
         parsed.problems.append(Problem(0, "the file holds no transaction set (ST..SE)"))
         return parsed

@@ -164,7 +164,12 @@ def parse_837(data: bytes, name: str = "<input>") -> Parsed837:
     except X12SyntaxError as error:
         parsed.problems.append(str(error).removeprefix(f"{name}: "))
         return parsed
-    for _isa, gs, transaction in iter_transactions(segments):
+    try:
+        transactions = list(iter_transactions(segments))
+    except X12SyntaxError as error:
+        parsed.problems.append(str(error))
+        return parsed
+    for _isa, gs, transaction in transactions:
         parsed.transactions += 1
         st = transaction[0]
         if st.get(1) != "837":

@@ -242,7 +242,12 @@ def read_sets(raw: bytes, name: str, set_id: str, version: str) -> tuple[
         return parsed, []
     sets: list[list[Segment]] = []
     bodies: list[str] = []
-    for _isa, gs, st_segments in iter_transactions(parsed.segments):
+    try:
+        transactions = list(iter_transactions(parsed.segments))
+    except X12SyntaxError as error:
+        parsed.problems.append(Problem(0, str(error)))
+        return parsed, []
+    for _isa, gs, st_segments in transactions:
         st = st_segments[0]
         found = st.get(3) or gs.get(8)
         parsed.version = parsed.version or found

@@ -151,7 +151,11 @@ def parse_835(raw: bytes, name: str = "<input>") -> ParsedEra:
     except X12SyntaxError as error:
         parsed.problems.append(Problem(0, str(error)))
         return parsed
-    sets = list(iter_transactions(parsed.segments))
+    try:
+        sets = list(iter_transactions(parsed.segments))
+    except X12SyntaxError as error:
+        parsed.problems.append(Problem(0, str(error)))
+        return parsed
     if not sets:
         parsed.problems.append(Problem(0, "the file holds no transaction set (ST..SE)"))
     for isa, gs, st_segments in sets:

@@ -128,6 +128,9 @@ def iter_transactions(segments: list[Segment]) -> Iterator[tuple[Segment, Segmen
         elif current is not None:
             current.append(seg)
             if seg.id == "SE":
-                assert isa is not None and gs is not None
+                if isa is None or gs is None:
+                    raise X12SyntaxError(
+                        f"segment {current[0].index} (line {current[0].line}): a transaction "
+                        "set (ST) outside an ISA/GS envelope")
                 yield isa, gs, current
                 current = None
