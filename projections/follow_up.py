@@ -31,6 +31,7 @@ from typing import Any
 
 from domain.errors import ValidationError
 from domain.ledger import AGENCY, PATIENT
+from domain.money import AmountError, cents_from_text, format_plain
 from projections.aging import BUCKETS, aging_bucket
 from projections.reads import to_date
 from projections.worklist import WorkQueues
@@ -149,8 +150,8 @@ class AssignmentRule:
                 raise ValidationError(f"rule part {part!r} must be NAME=VALUE")
             if name in ("min", "max"):
                 try:
-                    values[f"{name}_cents"] = round(float(value) * 100)
-                except ValueError:
+                    values[f"{name}_cents"] = int(cents_from_text(value))
+                except AmountError:
                     raise ValidationError(f"{name}={value}: not an amount") from None
             elif name in ("queue", "payer", "bucket", "letters", "kind"):
                 values[name] = value
@@ -173,7 +174,7 @@ class AssignmentRule:
         parts = [f"{k}={v}" for k, v in (("queue", self.queue), ("payer", self.payer),
                                          ("bucket", self.bucket), ("letters", self.letters),
                                          ("kind", self.kind)) if v is not None]
-        parts += [f"{k}={v / 100:.2f}" for k, v in (("min", self.min_cents),
+        parts += [f"{k}={format_plain(v)}" for k, v in (("min", self.min_cents),
                                                    ("max", self.max_cents)) if v is not None]
         return " ".join(parts)
 

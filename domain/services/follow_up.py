@@ -36,6 +36,7 @@ from domain.letters import (
     pre_collection_notice,
     render_pdf,
 )
+from domain.money import format_plain
 from domain.patient_account import PatientAccount
 from domain.practice import Payer, Provider
 from domain.services.claims import ClaimCommands
@@ -141,8 +142,8 @@ class FollowUpCommands(PracticeCommands, ClaimCommands, CollectionCommands):
                     - self.credit_cents(work.key))
             if promise_cents > owed:
                 raise RuleViolation(
-                    f"the promise ({promise_cents / 100:.2f}) is more than account {work.key} "
-                    f"owes ({owed / 100:.2f})")
+                    f"the promise ({format_plain(promise_cents)}) is more than account {work.key} "
+                    f"owes ({format_plain(owed)})")
         if next_action_on is None:
             if outcome == Outcome.PROMISE_TO_PAY and promise_on is not None:
                 next_action_on = promise_on + timedelta(days=1)
