@@ -34,6 +34,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RETRIES = 30
 
+
+class Raced(IntegrityError):
+    """Another writer recorded what this command was doing while it read its state.
+
+    Reads of several streams are separate queries, so a command can see one stream before
+    another writer's save and the next one after it. Raised (and retried like a conflicting
+    save) when a command finds that happened; the retry reads everything afresh.
+    """
+
 _NAMES = {"PatientAccount": "account", "Encounter": "encounter", "Claim": "claim",
           "Payer": "payer", "Contract": "contract", "Provider": "provider",
           "Chargemaster": "chargemaster"}

@@ -39,7 +39,7 @@ from domain.remittance_file import (
 )
 from domain.services.bulk import _InOrder
 from domain.services.claims import ClaimCommands, PostingResult
-from domain.services.core import command
+from domain.services.core import Raced, command
 
 Progress = Callable[[int, int], None]
 
@@ -147,6 +147,11 @@ class RemittanceCommands(ClaimCommands):
                     content_sha256=advice.content_sha256, remittance_id=str(remittance.id))]
                 result.remittance_ids.append(str(remittance.id))
         except (BillingError, UnmatchedRemitError) as error:
+            if any(self._exists(RemittanceFile, a.payer_id, a.trace_number, a.content_sha256)
+                   for a in new):
+                # Another importer posted this file between our check and our reads of its
+                # claims: start again, and the retry finds it already posted.
+                raise Raced(f"{document.name} was posted by another importer") from error
             # Something refused after it had changed a claim: the whole file stays out.
             result.status, result.message = REFUSED, f"nothing posted: {error}"
             result.postings, result.unapplied = [], []

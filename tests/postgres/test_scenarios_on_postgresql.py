@@ -100,7 +100,8 @@ def _import(url: str, start: Any, done: Any) -> None:
     with freeze_time(TODAY):
         ledger = BillingLedger(env=resolve_store(url).event_store_env(), actor="era-poster")
         start.wait()
-        done.put(import_835_file(ledger, ERA).status)
+        result = import_835_file(ledger, ERA)
+        done.put((result.status, result.message))
         ledger.close()
 
 
@@ -116,7 +117,8 @@ def test_two_app_servers_importing_the_same_835_at_once_post_it_once(pg_url: str
     for server in servers:
         server.join(timeout=120)
         assert server.exitcode == 0
-    assert sorted(done.get(timeout=5) for _ in servers) == ["already-posted", "posted"]
+    answers = sorted(done.get(timeout=5) for _ in servers)
+    assert [status for status, _ in answers] == ["already-posted", "posted"], answers
     # Exactly one posting: the worked example's 9 events, not 18.
     assert events_in(pg_url) - before == 9
 

@@ -84,3 +84,36 @@ def test_two_app_servers_posting_to_one_account_on_postgresql() -> None:
         ledger.close()
     finally:
         drop_pg_database(url)
+
+
+def test_an_835_posted_by_another_importer_between_our_check_and_our_reads_is_already_posted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read skew CI caught on PostgreSQL, made deterministic on one SQLite file.
+
+    Importer A finds the file new, then importer B posts it before A reads the claim; A must
+    answer "already-posted" (retrying on fresh state), not refuse the file.
+    """
+    from importers.remittance_import import import_835_file
+    from tests.postgres.test_scenarios_on_postgresql import ERA, ledger_with_claim_waiting
+
+    db = str(tmp_path / "shared.sqlite3")
+    ledger_with_claim_waiting(db)
+    with freeze_time(TODAY):
+        first = BillingLedger(env=resolve_store(db).event_store_env(), actor="era-a")
+        second = BillingLedger(env=resolve_store(db).event_store_env(), actor="era-b")
+        real = type(first)._new_advices
+        interleaved: list[str] = []
+
+        def check_then_lose_the_race(self: BillingLedger, document: object) -> object:
+            found = real(self, document)  # type: ignore[arg-type]
+            if not interleaved:
+                interleaved.append(import_835_file(second, ERA).status)
+            return found
+
+        monkeypatch.setattr(first, "_new_advices",
+                            check_then_lose_the_race.__get__(first))
+        before = first.events_count()
+        result = import_835_file(first, ERA)
+    assert interleaved == ["posted"]
+    assert (result.status, result.matched, result.payment_cents) == ("already-posted", 1, 8000)
+    assert first.events_count() == before + 9   # B's posting (the worked example's 9 events) only
