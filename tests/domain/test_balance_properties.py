@@ -246,6 +246,15 @@ class GuarantorFamily(RuleBasedStateMachine):
             if who < 2:
                 self.bill(encounter_id, PRIMARY)
 
+    @rule(who=st.integers(0, 2), middle=st.sampled_from(["ANN", "LEE", "MAE"]))
+    def a_registrar_corrects_a_name(self, who: int, middle: str) -> None:
+        # Always enabled, so no family state leaves the machine without a rule; a correction
+        # that moves no money must leave every balance equation (the invariant) untouched.
+        before = [e.balance_cents for e in self.encounters()]
+        self.ledger.correct_demographics(self.accounts[who], "spelling", middle_name=middle)
+        assert [e.balance_cents for e in self.encounters()] == before
+        assert self.ledger.account(self.accounts[who]).middle_name == middle
+
     @precondition(lambda self: len(self.encounter_ids) < 5)
     @rule(who=st.integers(0, 2), day=st.integers(0, 60), codes=CHARGES, self_pay=st.booleans())
     def a_patient_visits(self, who: int, day: int, codes: list[str], self_pay: bool) -> None:
@@ -515,9 +524,6 @@ class GuarantorFamily(RuleBasedStateMachine):
 GuarantorFamily.TestCase.settings = settings(
     max_examples=int(os.environ.get("CLAIMDESK_PROPERTY_EXAMPLES", "30")),
     stateful_step_count=25, deadline=None,
-    # A fixed seed: a random run can reach a family state with no enabled rule (a known
-    # gap of this machine, noted for the next session); CI must be reproducible meanwhile.
-    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestGuarantorFamilyBalances = GuarantorFamily.TestCase
 
