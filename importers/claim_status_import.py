@@ -10,10 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from domain.errors import BillingError
-from domain.services.inquiries import REFUSED, InquiryImport
-from importers.eligibility_import import Progress, check, phase
-from importers.remittance_import import refusal_message
+from domain.services.inquiries import InquiryImport
+from importers.inquiry_import import Progress, import_answers
 from importers.x12.claim_status import parse_277, status_document
 from importers.x12.era import ValidationPolicy
 
@@ -33,20 +31,10 @@ def import_277(ledger: Any, raw: bytes, name: str, *, dry_run: bool = False,
     if any("005010X214" in p.message for p in parsed.problems):
         parsed.problems.append(parsed.problems[0].__class__(
             0, "this is a 277CA acknowledgement: import it with `claimdesk import 277ca`"))
-    problems, warnings = check(parsed, POLICY_277, progress)
-    if problems:
-        return InquiryImport(file=name, kind="277", status=REFUSED, answers=len(parsed.items),
-                             dry_run=dry_run, notes=warnings,
-                             message="refused, nothing recorded: " + refusal_message(problems))
-    try:
-        result: InquiryImport = ledger.import_claim_statuses(
-            status_document(parsed), dry_run=dry_run, progress=phase(progress, "post"))
-    except BillingError as error:
-        return InquiryImport(file=name, kind="277", status=REFUSED, answers=len(parsed.items),
-                             dry_run=dry_run, notes=warnings,
-                             message=f"refused, nothing recorded: {error.title}: {error}")
-    result.notes = warnings + result.notes
-    return result
+    return import_answers(
+        parsed, name, "277", POLICY_277,
+        lambda **options: ledger.import_claim_statuses(status_document(parsed), **options),
+        dry_run=dry_run, progress=progress)
 
 
 def import_277_file(ledger: Any, path: str | Path, **options: Any) -> InquiryImport:

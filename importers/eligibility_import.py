@@ -9,20 +9,13 @@ records every answer in one save, or nothing; importing the same answers again r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from domain.errors import BillingError
-from domain.services.inquiries import REFUSED, InquiryImport
-from importers.remittance_import import refusal_message
-from importers.x12.eligibility import ParsedInquiry, eligibility_document, parse_271
+from domain.services.inquiries import InquiryImport
+from importers.inquiry_import import Progress, import_answers
+from importers.x12.eligibility import eligibility_document, parse_271
 from importers.x12.era import ValidationPolicy
-from importers.x12.inquiry_maps import validate_inquiry
-from importers.x12.validate import ENVELOPE, ValidationIssue
-
-# (phase, done, total): "validate" (segments) or "post" (answers).
-Progress = Callable[[str, int, int], None]
 
 POLICY_271 = ValidationPolicy(read={
     "HL": None, "TRN": frozenset({"TRN01", "TRN02"}),
@@ -34,53 +27,15 @@ POLICY_271 = ValidationPolicy(read={
                     "HSD", "MPI"}), required=frozenset({"HL", "NM1"}))
 
 
-def blocks(policy: ValidationPolicy, issue: ValidationIssue) -> bool:
-    """A trailer's control number that differs from its header's loses nothing we read."""
-    if issue.level == ENVELOPE and "does not match" in issue.message:
-        return False
-    return policy.blocks(issue)
-
-
-def phase(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
-    if progress is None:
-        return None
-    return lambda done, total: progress(name, done, total)
-
-
-def check(parsed: ParsedInquiry, policy: ValidationPolicy,
-          progress: Progress | None) -> tuple[list[str], list[str]]:
-    """(refusals, warnings): our reader's problems plus pyx12's findings sorted by `policy`."""
-    problems = [str(p) for p in parsed.problems]
-    warnings = list(parsed.warnings)
-    if parsed.separators is not None and not problems:
-        report = validate_inquiry(parsed.separators, parsed.segments,
-                                  progress=phase(progress, "validate"))
-        for issue in report.issues:
-            if blocks(policy, issue):
-                problems.append(f"pyx12: {issue}")
-            else:
-                warnings.append(f"pyx12 (accepted): {issue}")
-    return problems, warnings
-
-
 def import_271(ledger: Any, raw: bytes, name: str, *, dry_run: bool = False,
                progress: Progress | None = None) -> InquiryImport:
     """Import one 271 into `ledger` (a BillingLedger); never raises for a bad file."""
     parsed = parse_271(raw, name)
-    problems, warnings = check(parsed, POLICY_271, progress)
-    if problems:
-        return InquiryImport(file=name, kind="271", status=REFUSED, answers=len(parsed.items),
-                             dry_run=dry_run, notes=warnings,
-                             message="refused, nothing recorded: " + refusal_message(problems))
-    try:
-        result: InquiryImport = ledger.import_eligibility_responses(
-            eligibility_document(parsed), dry_run=dry_run, progress=phase(progress, "post"))
-    except BillingError as error:
-        return InquiryImport(file=name, kind="271", status=REFUSED, answers=len(parsed.items),
-                             dry_run=dry_run, notes=warnings,
-                             message=f"refused, nothing recorded: {error.title}: {error}")
-    result.notes = warnings + result.notes
-    return result
+    return import_answers(
+        parsed, name, "271", POLICY_271,
+        lambda **options: ledger.import_eligibility_responses(
+            eligibility_document(parsed), **options),
+        dry_run=dry_run, progress=progress)
 
 
 def import_271_file(ledger: Any, path: str | Path, **options: Any) -> InquiryImport:

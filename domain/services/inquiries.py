@@ -442,21 +442,31 @@ class InquiryCommands(LedgerCore):
         progress: Progress | None = None,
     ) -> InquiryImport:
         """Record every answer of a 271 on the policies it answers for, in one save."""
-        result = InquiryImport(file=document.name, kind="271", dry_run=dry_run,
+        return self._import_answers(
+            document, "271", [f"payer-level rejection: {r}" for r in document.rejections],
+            self._apply_benefits, dry_run=dry_run, progress=progress)
+
+    def _import_answers(
+        self, document: Any, kind: str, notes: list[str],
+        apply: Callable[[Any, str, dict[UUID, BillingAggregate], InquiryImport],
+                        dict[str, Any]],
+        *, dry_run: bool, progress: Progress | None,
+    ) -> InquiryImport:
+        """Apply each answer of a 271 or 277 to what it answers for, then one save (or none)."""
+        result = InquiryImport(file=document.name, kind=kind, dry_run=dry_run,
                                answers=len(document.answers))
-        if self._exists(AcknowledgementFile, "271", document.content_sha256):
-            result.status, result.message = ALREADY_POSTED, "this 271 was already imported"
+        if self._exists(AcknowledgementFile, kind, document.content_sha256):
+            result.status, result.message = ALREADY_POSTED, f"this {kind} was already imported"
             return result
-        result.notes += [f"payer-level rejection: {r}" for r in document.rejections]
+        result.notes += notes
         loaded: dict[UUID, BillingAggregate] = {}
         outcomes: list[dict[str, Any]] = []
-        source = f"271:{document.raw_sha256}"
+        source = f"{kind}:{document.raw_sha256}"
         for number, answer in enumerate(document.answers, 1):
-            outcomes.append(self._apply_benefits(answer, f"{source}:{answer.segment}", loaded,
-                                                 result))
+            outcomes.append(apply(answer, f"{source}:{answer.segment}", loaded, result))
             if progress is not None and (number % 100 == 0 or number == len(document.answers)):
                 progress(number, len(document.answers))
-        return self._finish(document, "271", outcomes, loaded, result)
+        return self._finish(document, kind, outcomes, loaded, result)
 
     def _finish(self, document: Any, kind: str, outcomes: list[dict[str, Any]],
                 loaded: dict[UUID, BillingAggregate], result: InquiryImport) -> InquiryImport:
@@ -571,21 +581,9 @@ class InquiryCommands(LedgerCore):
         progress: Progress | None = None,
     ) -> InquiryImport:
         """Record every claim status of a 277 on our claims, in one save."""
-        result = InquiryImport(file=document.name, kind="277", dry_run=dry_run,
-                               answers=len(document.answers))
-        if self._exists(AcknowledgementFile, "277", document.content_sha256):
-            result.status, result.message = ALREADY_POSTED, "this 277 was already imported"
-            return result
-        result.notes += [f"status above claim level: {s}" for s in document.level_statuses]
-        loaded: dict[UUID, BillingAggregate] = {}
-        outcomes: list[dict[str, Any]] = []
-        source = f"277:{document.raw_sha256}"
-        for number, answer in enumerate(document.answers, 1):
-            outcomes.append(self._apply_status(answer, f"{source}:{answer.segment}", loaded,
-                                               result))
-            if progress is not None and (number % 100 == 0 or number == len(document.answers)):
-                progress(number, len(document.answers))
-        return self._finish(document, "277", outcomes, loaded, result)
+        return self._import_answers(
+            document, "277", [f"status above claim level: {x}" for x in document.level_statuses],
+            self._apply_status, dry_run=dry_run, progress=progress)
 
     def _apply_status(self, answer: StatusAnswer, source: str,
                       loaded: dict[UUID, BillingAggregate],
