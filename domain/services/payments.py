@@ -159,16 +159,8 @@ class PaymentCommands(LedgerCore):
         effective_on: date | None = None,
     ) -> str:
         """Write off (part of) what a party owes on a line, with reason and approver."""
-        require(kind in WRITE_OFF_KINDS,
-                f"kind must be one of {', '.join(sorted(WRITE_OFF_KINDS))}")
-        require(bool(reason.strip()), "a write-off needs a reason")
-        encounter = self._get(Encounter, encounter_id)
-        self._check_party(encounter, party)
-        held = encounter.party_balance(line_id, party)
-        amount = held if amount_cents is None else amount_cents
-        require(amount > 0, f"{party} owes nothing on {line_id} to write off")
-        require(amount <= held, f"{party} owes only {held} cents on {line_id}")
-        self._check_write_off_kind(kind, amount, party)
+        encounter, amount = self._write_off_asked(encounter_id, line_id, party, kind, reason,
+                                                  amount_cents)
         limit = self.setting("write_off_supervisor_threshold_cents")
         if amount > limit and self.role is not None:
             # On an open, single-user ledger there is no second person to ask.
@@ -181,6 +173,21 @@ class PaymentCommands(LedgerCore):
             reason=reason, approved_by=approved_by or self.acting_user, source="user")
         self._save(encounter)
         return entry
+
+    def _write_off_asked(self, encounter_id: str, line_id: str, party: str, kind: str,
+                         reason: str, amount_cents: int | None) -> tuple[Encounter, int]:
+        """The encounter and the amount of a write-off (or its request), once checked."""
+        require(kind in WRITE_OFF_KINDS,
+                f"kind must be one of {', '.join(sorted(WRITE_OFF_KINDS))}")
+        require(bool(reason.strip()), "a write-off needs a reason")
+        encounter = self._get(Encounter, encounter_id)
+        self._check_party(encounter, party)
+        held = encounter.party_balance(line_id, party)
+        amount = held if amount_cents is None else amount_cents
+        require(amount > 0, f"{party} owes nothing on {line_id} to write off")
+        require(amount <= held, f"{party} owes only {held} cents on {line_id}")
+        self._check_write_off_kind(kind, amount, party)
+        return encounter, amount
 
     def _check_write_off_kind(self, kind: str, amount: int, party: str) -> None:
         if kind == "small-balance":
@@ -195,16 +202,8 @@ class PaymentCommands(LedgerCore):
         amount_cents: int | None = None,
     ) -> str:
         """Ask a supervisor to write off more than one person may alone."""
-        require(kind in WRITE_OFF_KINDS,
-                f"kind must be one of {', '.join(sorted(WRITE_OFF_KINDS))}")
-        require(bool(reason.strip()), "a write-off needs a reason")
-        encounter = self._get(Encounter, encounter_id)
-        self._check_party(encounter, party)
-        held = encounter.party_balance(line_id, party)
-        amount = held if amount_cents is None else amount_cents
-        require(amount > 0, f"{party} owes nothing on {line_id} to write off")
-        require(amount <= held, f"{party} owes only {held} cents on {line_id}")
-        self._check_write_off_kind(kind, amount, party)
+        encounter, amount = self._write_off_asked(encounter_id, line_id, party, kind, reason,
+                                                  amount_cents)
         request_id = f"W{len(encounter.write_off_requests) + 1}"
         encounter.request_write_off(request_id, line_id, party, amount, kind, reason,
                                     self.acting_user, self.today())
