@@ -102,36 +102,28 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
 
     @gc_paused
     def account(self, account_no: str, as_of: date | None = None,
-                known_at: datetime | None = None) -> dict[str, Any]:
-        """One account: demographics, coverage, balances and their split, visits, claims."""
+                known_at: datetime | None = None,
+                page_size: int | None = None) -> dict[str, Any]:
+        """One account: demographics, coverage, balances and their split, visits, claims.
+
+        Every visit and claim by default. With `page_size`, only the latest `page_size` of
+        each (what a screen shows first; `account_visits` and `account_claims` turn the
+        pages): the balances are then summed in SQL, not from every line's split.
+        `visit_count` and `claim_count` always say how many there are in all.
+        """
         acct = self._account_row(account_no)
         payers, plans = self._names()
-        line_parties = [(line, party, cents) for _, line, party, cents in
-                        self._line_parties("account_no", [account_no], as_of, known_at)]
-        figures = split(line_parties)
-        per_line: dict[str, dict[str, int]] = {}
-        for line, party, cents in line_parties:
-            if cents:
-                per_line.setdefault(line, {})[party] = cents
-        dated, params = when(as_of, known_at, date_column="service_date")
-        encounters = self._rows("encounters", "account_no = ?" + dated, [account_no, *params],
-                                "service_date, position", _ENCOUNTER_COLUMNS)
-        lines: dict[str, list[dict[str, Any]]] = {}
-        for row in self._rows("lines", "account_no = ?" + dated, [account_no, *params],
-                              "position", _LINE_COLUMNS):
-            split_ = per_line.get(row["line_id"], {})
-            lines.setdefault(row["encounter_id"], []).append({
-                "line_id": row["line_id"], "code": row["code"],
-                "modifiers": row["modifiers"], "units_milli": row["units_milli"],
-                "units": _units(row["units_milli"]), "description": row["description"],
-                "service_date": to_date(row["service_date"]),
-                "charge_cents": row["charge_cents"], "reversed": bool(row["reversed"]),
-                "claims": row["claims"], "balance_cents": sum(split_.values()),
-                "by_party": split_})
         order = [acct["policies"][p] for p in acct["coverage_order"] if p in acct["policies"]]
-        dated, params = when(as_of, known_at, date_column="created_on")
-        claims = self._rows("claims", "account_no = ?" + dated, [account_no, *params],
-                            "position", _CLAIM_COLUMNS)
+        if page_size is None:
+            line_parties = [(line, party, cents) for _, line, party, cents in
+                            self._line_parties("account_no", [account_no], as_of, known_at)]
+            figures = split(line_parties)
+            visits = self._visits(account_no, as_of, known_at, line_parties=line_parties)
+            claims = self._claims(account_no, as_of, known_at, payers)
+        else:
+            figures = self._balances(account_no, as_of, known_at)
+            visits = self._visits(account_no, as_of, known_at, limit=page_size)
+            claims = self._claims(account_no, as_of, known_at, payers, limit=page_size)
         dated, params = when(as_of, known_at, date_column="issued_on")
         statements = self._rows("statements", "account_no = ?" + dated,
                                 [account_no, *params], "issued_on, statement_id")
@@ -156,8 +148,8 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             "at_agency_cents": at_agency,
             "by_party": _ordered_parties(figures["by_party"], order),
             "as_of": as_of, "known_at": known_at,
-            "encounters": [_encounter(e, lines.get(e["encounter_id"], [])) for e in encounters],
-            "claims": [_claim_summary(c, payers) for c in claims],
+            "encounters": visits["encounters"], "visit_count": visits["total"],
+            "claims": claims["claims"], "claim_count": claims["total"],
             "statements": [{"statement_id": s["statement_id"],
                             "issued_on": to_date(s["issued_on"]),
                             "dunning_level": s["dunning_level"],
@@ -165,7 +157,133 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
                             "due_on": to_date(s["due_on"])} for s in statements],
             "payment_plan": _dated(plan),
             "referral": _dated(referral),
+            "pending_refunds": self._pending_refunds(account_no, as_of),
         }
+
+    def account_visits(self, account_no: str, as_of: date | None = None,
+                       known_at: datetime | None = None, limit: int = 50,
+                       offset: int | None = None) -> dict[str, Any]:
+        """A page of the account's visits in date order, each with its lines and their
+        balances: `limit` visits from `offset`, the latest ones when no offset is given.
+        Answers {"encounters", "total", "offset"}."""
+        self._account_row(account_no)
+        return self._visits(account_no, as_of, known_at, limit=limit, offset=offset)
+
+    def account_claims(self, account_no: str, as_of: date | None = None,
+                       known_at: datetime | None = None, limit: int = 50,
+                       offset: int | None = None) -> dict[str, Any]:
+        """A page of the account's claims in the order created: `limit` from `offset`, the
+        latest ones when no offset is given. Answers {"claims", "total", "offset"}."""
+        self._account_row(account_no)
+        return self._claims(account_no, as_of, known_at, self._names()[0], limit, offset)
+
+    def _balances(self, account_no: str, as_of: date | None,
+                  known_at: datetime | None) -> dict[str, Any]:
+        """`split` of the account's line balances, added up in SQL: one row per party."""
+        extra, params = when(as_of, known_at)
+        by_party: dict[str, int] = {}
+        credit = 0
+        for party, cents, negative in self.store.fetchall(
+                "SELECT party, SUM(cents), SUM(CASE WHEN cents < 0 THEN cents ELSE 0 END) "
+                "FROM (SELECT party, SUM(bucket_delta) AS cents FROM rm_postings "
+                f"WHERE account_no = ?{extra} GROUP BY line_id, party) t GROUP BY party",
+                [account_no, *params]):
+            by_party[party] = int(cents)
+            credit -= int(negative)
+        patient, agency = by_party.get(PATIENT, 0), by_party.get(AGENCY, 0)
+        balance = sum(by_party.values())
+        return {"balance_cents": balance, "insurance_cents": balance - patient - agency,
+                "patient_cents": patient, "agency_cents": agency, "credit_cents": credit,
+                "by_party": {p: c for p, c in by_party.items() if c}}
+
+    def _page(self, table: str, where: str, params: list[Any], limit: int | None,
+              offset: int | None) -> tuple[int | None, int]:
+        """(total, offset) of a page: `offset` None asks for the last `limit` rows."""
+        if limit is None:
+            return None, offset or 0
+        total = int(self.store.scalar(f"SELECT COUNT(*) FROM rm_{table} WHERE {where}",
+                                      params) or 0)
+        return total, max(0, total - limit) if offset is None else offset
+
+    def _visits(self, account_no: str, as_of: date | None, known_at: datetime | None,
+                limit: int | None = None, offset: int | None = None,
+                line_parties: list[tuple[str, str, int]] | None = None) -> dict[str, Any]:
+        """Visits with their lines: every one (`line_parties` then holds the account's line
+        splits), or a page of `limit` from `offset` (the latest when None)."""
+        dated, params = when(as_of, known_at, date_column="service_date")
+        where, args = "account_no = ?" + dated, [account_no, *params]
+        total, offset = self._page("encounters", where, args, limit, offset)
+        encounters = self._rows("encounters", where, args, "service_date, position",
+                                _ENCOUNTER_COLUMNS, limit, offset)
+        if limit is None:
+            line_where, line_args = where, args
+        else:
+            ids = [e["encounter_id"] for e in encounters] or [""]
+            line_where = f"encounter_id IN ({', '.join('?' * len(ids))}){dated}"
+            line_args = [*ids, *params]
+        line_rows = self._rows("lines", line_where, line_args, "position", _LINE_COLUMNS)
+        if line_parties is None:
+            line_parties = self._page_line_parties(
+                account_no, [r["line_id"] for r in line_rows], as_of, known_at)
+        per_line: dict[str, dict[str, int]] = {}
+        for line, party, cents in line_parties:
+            if cents:
+                per_line.setdefault(line, {})[party] = cents
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for row in line_rows:
+            split_ = per_line.get(row["line_id"], {})
+            lines.setdefault(row["encounter_id"], []).append({
+                "line_id": row["line_id"], "code": row["code"],
+                "modifiers": row["modifiers"], "units_milli": row["units_milli"],
+                "units": _units(row["units_milli"]), "description": row["description"],
+                "service_date": to_date(row["service_date"]),
+                "charge_cents": row["charge_cents"], "reversed": bool(row["reversed"]),
+                "claims": row["claims"], "balance_cents": sum(split_.values()),
+                "by_party": split_})
+        return {"encounters": [_encounter(e, lines.get(e["encounter_id"], []))
+                               for e in encounters],
+                "total": len(encounters) if total is None else total, "offset": offset}
+
+    def _page_line_parties(self, account_no: str, line_ids: list[str], as_of: date | None,
+                           known_at: datetime | None) -> list[tuple[str, str, int]]:
+        """(line, party, cents) of some lines of the account (its covering index answers)."""
+        if not line_ids:
+            return []
+        extra, params = when(as_of, known_at)
+        return [(line, party, int(cents)) for line, party, cents in self.store.fetchall(
+            "SELECT line_id, party, SUM(bucket_delta) FROM rm_postings WHERE account_no = ? "
+            f"AND line_id IN ({', '.join('?' * len(line_ids))}){extra} "
+            "GROUP BY line_id, party", [account_no, *line_ids, *params])]
+
+    def _claims(self, account_no: str, as_of: date | None, known_at: datetime | None,
+                payers: dict[str, str], limit: int | None = None,
+                offset: int | None = None) -> dict[str, Any]:
+        dated, params = when(as_of, known_at, date_column="created_on")
+        where, args = "account_no = ?" + dated, [account_no, *params]
+        total, offset = self._page("claims", where, args, limit, offset)
+        claims = [_claim_summary(c, payers) for c in self._rows(
+            "claims", where, args, "position", _CLAIM_COLUMNS, limit, offset)]
+        return {"claims": claims, "total": len(claims) if total is None else total,
+                "offset": offset}
+
+    def _pending_refunds(self, account_no: str, as_of: date | None) -> list[dict[str, Any]]:
+        """Refund requests not approved or declined as of the date, oldest first (by the
+        business dates alone: the `refunds` rows keep no recording times)."""
+        sql = ("SELECT request_id, amount_cents, reason, requested_on, status, decided_on "
+               "FROM rm_refunds WHERE account_no = ?")
+        params: list[Any] = [account_no]
+        if as_of is not None:
+            sql += " AND requested_on <= ?"
+            params.append(as_of.isoformat())
+        out = []
+        for request_id, cents, reason, requested_on, status, decided_on in self.store.fetchall(
+                sql + " ORDER BY requested_on, request_id", params):
+            decided = status != "requested" and (
+                as_of is None or (decided_on is not None and decided_on <= as_of.isoformat()))
+            if not decided:
+                out.append({"request_id": request_id, "amount_cents": cents, "reason": reason,
+                            "requested_on": to_date(requested_on)})
+        return out
 
     def _latest(self, table: str, account_no: str, date_column: str,
                 as_of: date | None) -> dict[str, Any] | None:
@@ -173,51 +291,134 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         rows = self._rows(table, "account_no = ?" + dated, [account_no, *params], "position")
         return rows[-1] if rows else None
 
-    @gc_paused
+    # -- an account's history ----------------------------------------------------------------
     def account_history(self, account_no: str, as_of: date | None = None,
                         known_at: datetime | None = None, limit: int | None = None,
-                        offset: int = 0) -> list[dict[str, Any]]:
+                        offset: int = 0, before: int | None = None, after: int | None = None,
+                        money_only: bool = False) -> list[dict[str, Any]]:
         """Every event of the account, its visits and its claims, with a running balance
         and the responsibility split after it (`insurance_cents`, `patient_cents`,
         `agency_cents`: what the payers, the patient and the agency hold; they sum to it).
 
-        `limit`/`offset` page through the events in order; the running figures of a page
-        start from the sum of every event before it, so pages join up exactly.
+        `limit`/`offset` page through the events in order; `before`/`after` a position
+        instead: the last `limit` events before it, the first `limit` after it. The running
+        figures of a page start from what the events before it add up to, so pages join up
+        exactly. `money_only`: the ledger's rows, the events that name an amount.
         """
-        self._account_row(account_no)
+        return self._history(account_no, as_of, known_at, limit=limit, offset=offset,
+                             before=before, after=after, money_only=money_only)[0]
+
+    def history_page(self, account_no: str, as_of: date | None = None,
+                     known_at: datetime | None = None, limit: int = 50,
+                     before: int | None = None, after: int | None = None,
+                     money_only: bool = False) -> dict[str, Any]:
+        """One page of `account_history`: the `limit` events just before position `before`,
+        just after `after`, or the latest (neither). Answers {"events", "earlier", "later"}:
+        the events in order, and whether the account has events before and after them."""
+        events, more = self._history(account_no, as_of, known_at, limit=limit, before=before,
+                                     after=after, money_only=money_only,
+                                     latest=before is None and after is None)
+        if after is None:   # read backwards from `before` or from the end
+            earlier = more
+            later = before is not None and self._has_events(
+                account_no, as_of, known_at, money_only, ">=", before)
+        else:
+            earlier = self._has_events(account_no, as_of, known_at, money_only, "<=", after)
+            later = more or (before is not None and self._has_events(
+                account_no, as_of, known_at, money_only, ">=", before))
+        return {"events": events, "earlier": earlier, "later": later}
+
+    def _history_where(self, account_no: str, as_of: date | None, known_at: datetime | None,
+                       money_only: bool) -> tuple[str, list[Any], str, list[Any]]:
+        """WHERE of the account's history rows and its parameters, then the as-of/known-at
+        conditions alone (the postings take the same ones)."""
         extra, params = when(as_of, known_at)
-        dated = params
-        where = f"WHERE account_no = ?{extra}"
-        running = 0
-        page = ""
-        if offset:
-            running = int(self.store.scalar(
-                f"SELECT SUM(amount_cents) FROM (SELECT amount_cents FROM rm_events {where} "
-                "ORDER BY position LIMIT ?) t", [account_no, *params, offset]) or 0)
-        if limit is not None or offset:
-            page = " LIMIT ? OFFSET ?"
-            params = [*params, -1 if limit is None else limit, offset]
-            if limit is None and self.store.dialect != "sqlite":
-                page, params = " OFFSET ?", [*params[:-2], offset]
-        rows = self.store.fetchall(
-            "SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
-            "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
-            f"{where} ORDER BY position{page}", [account_no, *params])
+        # A range, not `account_no = ?`: ordered by (account_no, position), only the index
+        # on those columns gives the order. With an equality PostgreSQL may walk the whole
+        # table's primary key backwards for a page of a large account instead (40 ms).
+        where = f"account_no BETWEEN ? AND ?{extra}"
+        args: list[Any] = [account_no, account_no, *params]
+        if money_only:
+            # History details are compact JSON (projections.rows): a key reads "amount_cents":
+            where += " AND (amount_cents <> 0 OR details LIKE ?)"
+            args.append('%"amount_cents":%')
+        return where, args, extra, params
+
+    def _has_events(self, account_no: str, as_of: date | None, known_at: datetime | None,
+                    money_only: bool, compare: str, position: int) -> bool:
+        """Whether the history has a row at a position `compare` (<=, >=) `position`."""
+        assert compare in ("<=", ">=")
+        where, args, _, _ = self._history_where(account_no, as_of, known_at, money_only)
+        return self.store.fetchone(
+            f"SELECT 1 FROM rm_events WHERE {where} AND position {compare} ? "
+            "ORDER BY account_no, position LIMIT 1", [*args, position]) is not None
+
+    @gc_paused
+    def _history(self, account_no: str, as_of: date | None, known_at: datetime | None, *,
+                 limit: int | None, offset: int = 0, before: int | None = None,
+                 after: int | None = None, money_only: bool = False,
+                 latest: bool = False) -> tuple[list[dict[str, Any]], bool]:
+        """The rows of `account_history` (`latest`: the last `limit`), and whether more lie
+        beyond them in the direction read."""
+        if self.store.fetchone("SELECT 1 FROM rm_accounts WHERE account_no = ?",
+                               [account_no]) is None:
+            raise NotFoundError(f"no account {account_no}")
+        if offset and (before is not None or after is not None or latest):
+            raise ValueError("page by offset or by position, not both")
+        where, args, extra, dated = self._history_where(account_no, as_of, known_at,
+                                                        money_only)
+        if before is not None:
+            where += " AND position < ?"
+            args.append(before)
+        if after is not None:
+            where += " AND position > ?"
+            args.append(after)
+        backwards = latest or (before is not None and after is None)
+        sql = ("SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
+               "amount_cents, encounter_id, line_id, claim_id, details FROM rm_events "
+               f"WHERE {where} ORDER BY "
+               + ("account_no DESC, position DESC" if backwards else "account_no, position"))
+        if limit is not None:
+            # One row more than asked says whether there are more.
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit + 1, offset]
+        elif offset:
+            sql += " LIMIT -1 OFFSET ?" if self.store.dialect == "sqlite" else " OFFSET ?"
+            args.append(offset)
+        rows = self.store.fetchall(sql, args)
+        more = limit is not None and len(rows) > limit
+        if more:
+            del rows[-1]
+        if backwards:
+            rows.reverse()
+        # A ledger page (money_only) may start after events that moved nothing but the split.
+        from_start = not (backwards or after is not None or offset or money_only)
+        return self._running(account_no, extra, dated, rows, from_start), more
+
+    def _running(self, account_no: str, extra: str, params: list[Any], rows: list[Any],
+                 from_start: bool) -> list[dict[str, Any]]:
+        """History rows as dicts with the running balance and split after each."""
+        if not rows:
+            return []
         # One JSON document for every row's details: a single C-speed decode, not 10,000.
         details = orjson.loads("[" + ",".join([r[10] or "{}" for r in rows]) + "]")
-        held, steps = self._split_steps(account_no, extra, dated, rows, bool(offset))
+        held, steps = self._split_steps(account_no, extra, params, rows, not from_start)
         insurance, patient, agency = held
+        running = 0 if from_start else insurance + patient + agency
+        moves = iter(sorted(steps.items()))
+        move = next(moves, None)
         days: dict[str, date] = {}      # an account's events share few business dates
         instant = datetime.fromisoformat
         out = []
         for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
              encounter_id, line_id, claim_id, _), detail in zip(rows, details, strict=True):
             running += amount
-            step = steps.get(position)
-            if step is not None:
-                insurance += step[0]
-                patient += step[1]
-                agency += step[2]
+            # Every posting up to this row moves the split, a row not asked for too.
+            while move is not None and move[0] <= position:
+                insurance += move[1][0]
+                patient += move[1][1]
+                agency += move[1][2]
+                move = next(moves, None)
             day = days.get(effective_on)
             if day is None:
                 day = days[effective_on] = date.fromisoformat(effective_on)
@@ -235,8 +436,9 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
     def _split_steps(self, account_no: str, extra: str, params: list[Any],
                      rows: list[Any], paged: bool,
                      ) -> tuple[list[int], dict[int, list[int]]]:
-        """[insurance, patient, agency] held before the first of `rows`, and how each row's
-        position moves them (from the postings' bucket deltas, as `split` counts them)."""
+        """[insurance, patient, agency] held before the first of `rows`, and how each
+        position from the first row to the last moves them (from the postings' bucket
+        deltas, as `split` counts them); `paged`: the rows may not start at the beginning."""
         held = [0, 0, 0]
         steps: dict[int, list[int]] = {}
         if not rows:

@@ -114,13 +114,18 @@ class ReadModels:
 
     # -- small helpers ---------------------------------------------------------------------------
     def _rows(self, table: str, where: str, params: list[Any] | tuple[Any, ...],
-              order: str = "", columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-        """Rows of a read model as dicts, JSON decoded; only `columns` when given."""
+              order: str = "", columns: tuple[str, ...] = (), limit: int | None = None,
+              offset: int = 0) -> list[dict[str, Any]]:
+        """Rows of a read model as dicts, JSON decoded; only `columns` when given; a page of
+        `limit` rows from `offset` when a limit is given."""
         spec = TABLE[table]
         names = columns or spec.column_names
         sql = f"SELECT {', '.join(names)} FROM rm_{table} WHERE {where}"
         if order:
             sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, limit, offset]
         return decode_rows(spec, self.store.fetchall(sql, params), names)
 
     def _names(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
