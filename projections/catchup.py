@@ -157,7 +157,15 @@ def _sqlite_reader(datastore: Any, table: str) -> Reader:
                            (start, limit) if stop is None else (start, stop, limit))
             rows = cursor.fetchall()
         if as_uuid:
-            return [(p, _uuid_text(i), v, t, s) for p, i, v, t, s in rows]
+            # A page holds a few events of each stream in a row: format each id once.
+            ids: dict[str, str] = {}
+            out = []
+            for p, i, v, t, s in rows:
+                text = ids.get(i)
+                if text is None:
+                    text = ids[i] = _uuid_text(i)
+                out.append((p, text, v, t, s))
+            return out
         return rows  # type: ignore[no-any-return]
     return read
 
