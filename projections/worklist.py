@@ -20,8 +20,8 @@ Queues (``queue_names()``), in the order a biller usually works them:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -53,6 +53,46 @@ QUEUES: dict[str, tuple[str, str]] = {   # name -> (title, default sort)
     "collections": ("Collection referral candidates", "-balance_cents"),
     "eligibility": ("Eligibility: inactive or rejected", "-checked_on"),
 }
+CLAIM_FIELDS = ("claim_id", "account_no", "encounter_id", "payer_id", "plan_id",
+                "coverage_order", "state", "frequency", "service_date", "charge_cents")
+# A line-party balance is a payer's unclaimed one when the line's claims (JSON text, sorted
+# keys, no spaces) have no key for it. REPLACE is exact and case-sensitive in both engines
+# (SQLite's LIKE ignores ASCII case; instr/strpos differ by engine).
+_UNCLAIMED = ("REPLACE(l.claims, '{\"' || b.party || '\":', '') = l.claims AND "
+              "REPLACE(l.claims, ',\"' || b.party || '\":', '') = l.claims")
+# Line-party balances as of a date (one per line: GROUP BY account_no first, so SQLite sums
+# them from the covering index of rm_postings alone, without reading the table).
+_BALANCES = ("SELECT account_no, line_id, party, SUM(bucket_delta) AS cents FROM rm_postings "
+             "WHERE effective_on <= ?{where} GROUP BY account_no, line_id, party "
+             "HAVING SUM(bucket_delta) {having}")
+
+
+@dataclass(frozen=True)
+class _Paged:
+    """A queue read by one SQL query, so the database pages, counts and totals it.
+
+    `sql` selects `aliases` in order; `fields` maps each sortable row field to its alias
+    ("-alias": the field grows as the alias falls, as age_days does with service_date);
+    `tie` orders rows whose sort keys are equal, as the full read lists them.
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    aliases: tuple[str, ...]
+    fields: dict[str, str]
+    amount: str
+    tie: tuple[str, ...]
+    row: Callable[[tuple[Any, ...]], dict[str, Any]]
+    finish: Callable[[list[dict[str, Any]]], None] | None = None   # fills in a page's rows
+
+    def order_by(self, field: str, reverse: bool) -> str:
+        """ORDER BY as Python's stable sort on (value is None, value): ties keep `tie`."""
+        alias = self.fields[field]
+        flip = alias.startswith("-")
+        alias = alias.lstrip("-")
+        nulls, values = " DESC" if reverse else "", " DESC" if reverse != flip else ""
+        return ", ".join((f"(q.{alias} IS NULL){nulls}", f"q.{alias}{values}",
+                          *(f"q.{t}" for t in self.tie)))
 
 
 class _Contracts:
@@ -107,12 +147,23 @@ class WorkQueues(PatientSide):
 
         `sort` names a field ("-field" sorts descending, as does `descending`); `filter`
         keeps rows whose fields equal the given values; `search` keeps rows where any text
-        field contains it (case-insensitive).
+        field contains it (case-insensitive). A queue read by one SQL query (`_paged`) is
+        sorted, paged, counted and totalled by the database when no search or filter asks
+        for more, so a page costs one query whatever the queue's length.
         """
         if name not in QUEUES:
             raise NotFoundError(f"no queue {name!r}; queues: {', '.join(QUEUES)}")
         as_of = as_of or clock.today()
         title, default_sort = QUEUES[name]
+        key = sort or default_sort
+        reverse = key.startswith("-") != descending
+        key = key.lstrip("-")
+        head = {"name": name, "title": title, "as_of": as_of}
+        source = self._queue_sources().get(name)
+        if source is not None and not filter and not search:
+            paged = source(as_of)
+            if key in paged.fields:
+                return {**head, **self._queue_page(paged, key, reverse, limit, offset)}
         rows: list[dict[str, Any]] = self._builders()[name](as_of)
         if filter:
             rows = [r for r in rows if all(r.get(k) == v for k, v in filter.items())]
@@ -120,42 +171,81 @@ class WorkQueues(PatientSide):
             needle = search.lower()
             rows = [r for r in rows if any(needle in str(v).lower() for v in r.values()
                                            if isinstance(v, (str, int)))]
-        key = sort or default_sort
-        reverse = key.startswith("-") != descending
-        key = key.lstrip("-")
         rows.sort(key=lambda r: (r.get(key) is None, r.get(key) or 0), reverse=reverse)
         total = sum(int(r.get("amount_cents") or r.get("balance_cents")
                         or r.get("credit_cents") or 0) for r in rows)
         page = rows[offset:] if limit is None else rows[offset:offset + limit]
-        return {"name": name, "title": title, "as_of": as_of, "count": len(rows),
-                "total_cents": total, "items": page}
+        return {**head, "count": len(rows), "total_cents": total, "items": page}
+
+    def _queue_page(self, source: _Paged, key: str, reverse: bool, limit: int | None,
+              offset: int) -> dict[str, Any]:
+        """One page of a SQL queue, with the whole queue's count and total (window sums)."""
+        columns = ", ".join(f"q.{a}" for a in source.aliases)
+        sql = (f"SELECT {columns}, COUNT(*) OVER (), SUM(q.{source.amount}) OVER () "
+               f"FROM ({source.sql}) q ORDER BY {source.order_by(key, reverse)}")
+        params: list[Any] = list(source.params)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        found = self.store.fetchall(sql, params)
+        width = len(source.aliases)
+        if found:
+            count, total = found[0][width], found[0][width + 1]
+        else:   # past the end (or empty): the page cannot carry the figures
+            count, total = self.store.fetchone(
+                f"SELECT COUNT(*), SUM(q.{source.amount}) FROM ({source.sql}) q",
+                source.params) or (0, 0)
+        items = [source.row(r[:width]) for r in (found if limit is not None else found[offset:])]
+        if source.finish is not None:
+            source.finish(items)
+        return {"count": int(count), "total_cents": int(total or 0), "items": items}
+
+    def _queue_sources(self) -> dict[str, Callable[[date], _Paged]]:
+        return {"unbilled": self._unbilled_sql, "ready": self._ready_sql,
+                "no-response": self._no_response_sql}
 
     def _builders(self) -> dict[str, Callable[[date], list[dict[str, Any]]]]:
         return {
             "unbilled": self._unbilled, "ready": self._ready, "rejected": self._rejected,
             "denials": self._denials, "no-response": self._no_response,
             "timely-filing": self._timely_filing, "underpaid": self._underpaid,
-            "credit-balances": self._credit_balances, "delinquent": self.delinquent,
-            "collections": self.collection_candidates, "eligibility": self._eligibility,
+            "credit-balances": self._credit_balances, "delinquent": self._delinquent,
+            "collections": self._collections, "eligibility": self._eligibility,
         }
 
-    # -- the data each queue reads ---------------------------------------------------------------
-    def _open_lines(self, as_of: date) -> list[dict[str, Any]]:
-        """Non-zero line-party balances as of a date, with the line's facts."""
-        rows = self.store.fetchall(
-            "SELECT b.line_id, b.party, b.plan_id, b.cents, l.encounter_id, l.account_no, "
-            "l.code, l.modifiers, l.units_milli, l.service_date, l.claims FROM ("
-            "SELECT line_id, party, MAX(plan_id) AS plan_id, SUM(bucket_delta) AS cents "
-            "FROM rm_postings WHERE effective_on <= ? GROUP BY line_id, party "
-            "HAVING SUM(bucket_delta) <> 0) b JOIN rm_lines l ON l.line_id = b.line_id",
-            (as_of.isoformat(),))
-        return [{"line_id": r[0], "party": r[1], "plan_id": r[2] or "", "cents": int(r[3]),
-                 "encounter_id": r[4], "account_no": r[5], "code": r[6],
-                 "modifiers": json.loads(r[7]), "units_milli": r[8],
-                 "service_date": date.fromisoformat(r[9]), "claims": json.loads(r[10])}
-                for r in rows]
+    def _queue_rows(self, source: _Paged) -> list[dict[str, Any]]:
+        """Every row of a SQL queue, in its own order (the order ties keep when sorted)."""
+        columns = ", ".join(f"q.{a}" for a in source.aliases)
+        order = ", ".join(f"q.{t}" for t in source.tie)
+        rows = [source.row(r) for r in self.store.fetchall(
+            f"SELECT {columns} FROM ({source.sql}) q ORDER BY {order}", source.params)]
+        if source.finish is not None:
+            source.finish(rows)
+        return rows
 
-    def _claims(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
+    # -- the data each queue reads ---------------------------------------------------------------
+    def _open_balances(self, as_of: date, having: str) -> list[tuple[str, str, str, int]]:
+        """(account_no, line_id, party, cents) of the line-party balances `having` picks."""
+        return [(a, line, party, int(cents)) for a, line, party, cents in self.store.fetchall(
+            f"SELECT b.account_no, b.line_id, b.party, b.cents FROM ("
+            f"{_BALANCES.format(where='', having=having)}) b "
+            "JOIN rm_lines l ON l.line_id = b.line_id ORDER BY b.line_id, b.party",
+            (as_of.isoformat(),))]
+
+    def _plans(self, rows: list[dict[str, Any]], as_of: date) -> None:
+        """Each row's plan: the latest plan of its line-party postings by then (MAX)."""
+        lines = sorted({r["line_id"] for r in rows})
+        plans: dict[tuple[str, str], str] = {}
+        for i in range(0, len(lines), 500):
+            chunk = lines[i:i + 500]
+            plans.update(((line, party), plan or "") for line, party, plan in self.store.fetchall(
+                "SELECT line_id, party, MAX(plan_id) FROM rm_postings WHERE line_id IN "
+                f"({', '.join('?' * len(chunk))}) AND effective_on <= ? GROUP BY line_id, party",
+                [*chunk, as_of.isoformat()]))
+        for r in rows:
+            r["plan_id"] = plans.get((r["line_id"], r["payer_id"]), "")
+
+    def _queue_claims(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
         return self._rows("claims", where, params, "position")
 
     def _contracts(self) -> _Contracts:
@@ -171,24 +261,60 @@ class WorkQueues(PatientSide):
                 "amount_cents": c["charge_cents"],
                 "age_days": (as_of - service_date).days if service_date else None}
 
+    def _claims_paged(self, where: str, params: list[Any], extra: dict[str, str],
+                      fields: dict[str, str], as_of: date,
+                      more: Callable[[dict[str, Any]], dict[str, Any]]) -> _Paged:
+        """A queue of claims `where` picks, in position order; `extra`: alias -> SQL."""
+        aliases = (*CLAIM_FIELDS, *extra, "position")
+        sql = (f"SELECT {', '.join(CLAIM_FIELDS)}, "
+               + "".join(f"{expression} AS {alias}, " for alias, expression in extra.items())
+               + f"position FROM rm_claims WHERE {where}")
+
+        def row(values: tuple[Any, ...]) -> dict[str, Any]:
+            c = dict(zip(aliases, values, strict=True))
+            return {**self._claim_row(c, as_of), **more(c)}
+        return _Paged(sql, tuple(params), aliases,
+                      {**{f: f for f in CLAIM_FIELDS}, "amount_cents": "charge_cents",
+                       "age_days": "-service_date", **fields},
+                      "charge_cents", ("position",), row)
+
     # -- the queues ----------------------------------------------------------------------------
+    def _unbilled_sql(self, as_of: date) -> _Paged:
+        """What payers owe on lines no claim to them holds (plans filled in per page)."""
+        aliases = ("account_no", "encounter_id", "line_id", "payer_id", "code",
+                   "service_date", "amount_cents")
+        sql = ("SELECT l.account_no AS account_no, l.encounter_id AS encounter_id, "
+               "b.line_id AS line_id, b.party AS payer_id, l.code AS code, "
+               "l.service_date AS service_date, b.cents AS amount_cents FROM ("
+               + _BALANCES.format(where=" AND party NOT IN (?, ?)", having="> 0")
+               + f") b JOIN rm_lines l ON l.line_id = b.line_id WHERE {_UNCLAIMED}")
+
+        def row(r: tuple[Any, ...]) -> dict[str, Any]:
+            service_date = date.fromisoformat(r[5])
+            return {"account_no": r[0], "encounter_id": r[1], "line_id": r[2],
+                    "payer_id": r[3], "plan_id": "", "code": r[4],
+                    "service_date": service_date, "amount_cents": int(r[6]),
+                    "age_days": (as_of - service_date).days}
+        return _Paged(sql, (as_of.isoformat(), PATIENT, AGENCY), aliases,
+                      {**{a: a for a in aliases}, "age_days": "-service_date"},
+                      "amount_cents", ("line_id", "payer_id"), row,
+                      lambda rows: self._plans(rows, as_of))
+
     def _unbilled(self, as_of: date) -> list[dict[str, Any]]:
-        return [{"account_no": x["account_no"], "encounter_id": x["encounter_id"],
-                 "line_id": x["line_id"], "payer_id": x["party"], "plan_id": x["plan_id"],
-                 "code": x["code"], "service_date": x["service_date"],
-                 "amount_cents": x["cents"], "age_days": (as_of - x["service_date"]).days}
-                for x in self._open_lines(as_of)
-                if x["party"] not in (PATIENT, AGENCY) and x["cents"] > 0
-                and x["party"] not in x["claims"]]
+        return self._queue_rows(self._unbilled_sql(as_of))
+
+    def _ready_sql(self, as_of: date) -> _Paged:
+        return self._claims_paged(
+            "state = ? AND created_on <= ?", ["ready", as_of.isoformat()],
+            {"state_on": "state_on"}, {"ready_on": "state_on"}, as_of,
+            lambda c: {"ready_on": to_date(c["state_on"])})
 
     def _ready(self, as_of: date) -> list[dict[str, Any]]:
-        return [{**self._claim_row(c, as_of), "ready_on": to_date(c["state_on"])}
-                for c in self._claims("state = ? AND created_on <= ?",
-                                      ["ready", as_of.isoformat()])]
+        return self._queue_rows(self._ready_sql(as_of))
 
     def _rejected(self, as_of: date) -> list[dict[str, Any]]:
         out = []
-        for c in self._claims("state = ?", ["rejected"]):
+        for c in self._queue_claims("state = ?", ["rejected"]):
             rejection = c["rejection"] or {}
             rejected_on = to_date(rejection.get("rejected_on"))
             if rejected_on is not None and rejected_on > as_of:
@@ -200,7 +326,11 @@ class WorkQueues(PatientSide):
 
     def _denials(self, as_of: date) -> list[dict[str, Any]]:
         groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for c in self._claims("state = ?", ["adjudicated"]):
+        # Only claims with open denials are decoded ('{}' is how the fold writes none).
+        for c in self._rows("claims", "state = ? AND open_denials IS NOT NULL AND "
+                            "open_denials <> '{}'", ["adjudicated"], "position",
+                            ("claim_id", "account_no", "payer_id", "adjudications",
+                             "open_denials")):
             live = [a for a in c["adjudications"] if not a["reversed"]]
             denied_on = to_date(live[-1]["paid_on"]) if live else None
             if not c["open_denials"] or (denied_on is not None and denied_on > as_of):
@@ -224,24 +354,45 @@ class WorkQueues(PatientSide):
                         "amount_cents": int(d["amount_cents"]), "denied_on": denied_on})
         return list(groups.values())
 
-    def _no_response(self, as_of: date) -> list[dict[str, Any]]:
-        expected = dict(self.store.fetchall(
-            "SELECT payer_id, expected_response_days FROM rm_payers"))
-        out = []
-        for c in self._claims("state IN (?, ?) AND last_submitted_on <= ?",
-                              [*AWAITING, as_of.isoformat()]):
+    def _no_response_sql(self, as_of: date) -> _Paged:
+        """Claims awaiting an answer longer than their payer's expected response days."""
+        limits = {payer: int(days or 30) for payer, days in self.store.fetchall(
+            "SELECT payer_id, expected_response_days FROM rm_payers")}
+        # days waiting > limit <=> submitted before as_of - limit: a cutoff date per payer.
+        odd = {p: n for p, n in limits.items() if n != 30}
+        days_sql = ("CASE payer_id " + "WHEN ? THEN ? " * len(odd) + "ELSE 30 END"
+                    if odd else "30")
+        cutoff_sql = ("CASE payer_id " + "WHEN ? THEN ? " * len(odd) + "ELSE ? END"
+                      if odd else "?")
+        days_params = [x for p, n in odd.items() for x in (p, n)]
+        cutoff_params = [x for p, n in odd.items()
+                         for x in (p, (as_of - timedelta(days=n)).isoformat())]
+        cutoff_params.append((as_of - timedelta(days=30)).isoformat())
+        where = (f"state IN (?, ?) AND last_submitted_on <= ? AND "
+                 f"last_submitted_on < {cutoff_sql}")
+
+        def more(c: dict[str, Any]) -> dict[str, Any]:
             submitted = date.fromisoformat(c["last_submitted_on"])
-            days, limit = (as_of - submitted).days, int(expected.get(c["payer_id"]) or 30)
-            if days > limit:
-                out.append({**self._claim_row(c, as_of), "submitted_on": submitted,
-                            "expected_days": limit, "days_waiting": days})
-        return out
+            return {"submitted_on": submitted, "expected_days": int(c["expected_days"]),
+                    "days_waiting": (as_of - submitted).days}
+        paged = self._claims_paged(
+            where, [*AWAITING, as_of.isoformat(), *cutoff_params],
+            {"last_submitted_on": "last_submitted_on", "expected_days": days_sql},
+            {"submitted_on": "last_submitted_on", "expected_days": "expected_days",
+             "days_waiting": "-last_submitted_on"}, as_of, more)
+        # The select list's CASE comes before the WHERE's: its parameters go first.
+        return _Paged(paged.sql, (*days_params, *paged.params), paged.aliases, paged.fields,
+                      paged.amount, paged.tie, paged.row)
+
+    def _no_response(self, as_of: date) -> list[dict[str, Any]]:
+        return self._queue_rows(self._no_response_sql(as_of))
 
     def _timely_filing(self, as_of: date) -> list[dict[str, Any]]:
         contracts = self._contracts()
         window = as_of + timedelta(days=FILING_WINDOW_DAYS)
         out = []
-        for c in self._claims(f"state IN ({', '.join('?' * len(UNFILED))})", list(UNFILED)):
+        for c in self._rows("claims", f"state IN ({', '.join('?' * len(UNFILED))})",
+                            list(UNFILED), "position", (*CLAIM_FIELDS, "filing_override")):
             service_date = date.fromisoformat(c["service_date"])
             deadline = contracts.deadline(c["payer_id"], c["plan_id"], service_date)
             if deadline <= window:
@@ -267,7 +418,7 @@ class WorkQueues(PatientSide):
 
     def _underpaid(self, as_of: date) -> list[dict[str, Any]]:
         contracts = self._contracts()
-        claims = {c["claim_id"]: c for c in self._claims(
+        claims = {c["claim_id"]: c for c in self._queue_claims(
             "coverage_order = ? AND state IN (?, ?)", ["P", "adjudicated", "closed"])}
         if not claims:
             return []
@@ -354,14 +505,24 @@ class WorkQueues(PatientSide):
                 "SELECT account_no, amount_cents FROM rm_refunds WHERE status = 'requested'"):
             pending[account_no] = pending.get(account_no, 0) + int(cents)
         groups: dict[tuple[str, str], dict[str, Any]] = {}
-        for x in self._open_lines(as_of):
-            if x["cents"] >= 0:
-                continue
-            guarantor = guarantor_of.get(x["account_no"], x["account_no"])
-            row = groups.setdefault((guarantor, x["party"]), {
-                "guarantor_account_no": guarantor, "party": x["party"], "credit_cents": 0,
+        for account_no, line_id, party, cents in self._open_balances(as_of, "< 0"):
+            guarantor = guarantor_of.get(account_no, account_no)
+            row = groups.setdefault((guarantor, party), {
+                "guarantor_account_no": guarantor, "party": party, "credit_cents": 0,
                 "lines": [], "refund_requested_cents":
-                    pending.get(guarantor, 0) if x["party"] == PATIENT else 0})
-            row["credit_cents"] -= x["cents"]
-            row["lines"].append(x["line_id"])
+                    pending.get(guarantor, 0) if party == PATIENT else 0})
+            row["credit_cents"] -= cents
+            row["lines"].append(line_id)
         return list(groups.values())
+
+    def _stated(self, as_of: date) -> bool:
+        """Whether any statement was issued by `as_of`: the two patient queues need one
+        (delinquency runs from the last statement, collections from three)."""
+        return self.store.fetchone("SELECT 1 FROM rm_statements WHERE issued_on <= ? LIMIT 1",
+                                   (as_of.isoformat(),)) is not None
+
+    def _delinquent(self, as_of: date) -> list[dict[str, Any]]:
+        return self.delinquent(as_of) if self._stated(as_of) else []
+
+    def _collections(self, as_of: date) -> list[dict[str, Any]]:
+        return self.collection_candidates(as_of) if self._stated(as_of) else []
