@@ -216,12 +216,14 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         encounters = self._rows("encounters", where, args, "service_date, position",
                                 _ENCOUNTER_COLUMNS, limit, offset)
         if limit is None:
-            line_where, line_args = where, args
+            line_rows = self._rows("lines", where, args, "position", _LINE_COLUMNS)
+        elif encounters:
+            ids = [e["encounter_id"] for e in encounters]
+            line_rows = self._rows(
+                "lines", f"encounter_id IN ({', '.join('?' * len(ids))}){dated}",
+                [*ids, *params], "position", _LINE_COLUMNS)
         else:
-            ids = [e["encounter_id"] for e in encounters] or [""]
-            line_where = f"encounter_id IN ({', '.join('?' * len(ids))}){dated}"
-            line_args = [*ids, *params]
-        line_rows = self._rows("lines", line_where, line_args, "position", _LINE_COLUMNS)
+            line_rows = []
         if line_parties is None:
             line_parties = self._page_line_parties(
                 account_no, [r["line_id"] for r in line_rows], as_of, known_at)

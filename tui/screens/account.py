@@ -4,14 +4,19 @@ balance and responsibility split.
 
 Everything shown comes from `queries.account(account_no, as_of)`; every action opens a form
 that runs one ledger command. Running balances and splits are the read model's figures.
+
+Visits, claims and the ledger hold one page each, the latest first (`first_screenful`):
+moving past a table's first row (or `[`) reads the page before it, past its last row (or `]`)
+the one after. A reload keeps each table on its page unless the workstation's date moved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -34,6 +39,7 @@ from tui.dialogs.registration import AddCoverageDialog, ReorderCoverageDialog
 from tui.formatting import day, ellipsize, mask, mask_date, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
+from tui.screens.history import TurningTable, turn_hint
 from tui.screens.shapes import as_dict, first, rows_of
 from tui.widgets.table import Table
 
@@ -115,12 +121,20 @@ class AccountScreen(BillingScreen):
                 id="account.reorder", show=False),
     ]
 
+    page_size = 50   # visits, claims and ledger rows read at a time
+
     def __init__(self, account_no: str) -> None:
         super().__init__()
         self.account_no = account_no
         self.revealed = False
         self.data: dict[str, Any] = {}
-        self.history: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []   # the ledger page shown
+        self.ledger_page: dict[str, Any] = {}
+        # The pages shown: visits and claims by offset, the ledger by its first event's
+        # position; None is the latest page. `places_as_of`: the date they were read as of.
+        self.places: dict[str, int | None] = {"visits": None, "claims": None, "ledger": None}
+        self.places_as_of: date | None = None
+        self.visit_offset = self.claim_offset = 0
 
     def same_as(self, other: Screen[Any]) -> bool:
         return isinstance(other, AccountScreen) and other.account_no == self.account_no
@@ -133,11 +147,14 @@ class AccountScreen(BillingScreen):
                 yield Table(id="coverage", cursor_type="row", show_cursor=False)
                 yield Static("", id="balances", classes="status")
             with TabPane("Visits", id="tab-visits"):
-                yield Table(id="lines", cursor_type="row", zebra_stripes=True)
+                yield TurningTable(id="lines")
+                yield Static("", id="lines-pages", classes="status")
             with TabPane("Claims", id="tab-claims"):
-                yield Table(id="claims", cursor_type="row", zebra_stripes=True)
+                yield TurningTable(id="claims")
+                yield Static("", id="claims-pages", classes="status")
             with TabPane("Ledger", id="tab-ledger"):
-                yield Table(id="ledger", cursor_type="row", zebra_stripes=True)
+                yield TurningTable(id="ledger")
+                yield Static("", id="ledger-pages", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,15 +173,113 @@ class AccountScreen(BillingScreen):
         return not (action in WRITE_ACTIONS and self.billing.read_only)
 
     # -- reading -------------------------------------------------------------------------------
+    @classmethod
+    def first_screenful(cls, queries: Any, account_no: str,
+                        as_of: date) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What the screen reads as it opens: the account with its latest visits and claims,
+        and the latest ledger rows with their running figures (bench/figures.py times this)."""
+        return (as_dict(queries.account(account_no, as_of=as_of, known_at=None,
+                                        page_size=cls.page_size)),
+                as_dict(queries.history_page(account_no, as_of=as_of, known_at=None,
+                                             limit=cls.page_size, money_only=True)))
+
     def reload(self) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def load(self) -> None:
         queries, as_of = self.billing.queries, self.billing.as_of
-        answer = queries.account(self.account_no, as_of=as_of, known_at=None)
-        history = queries.account_history(self.account_no, as_of=as_of, known_at=None)
-        self.deliver(self._show, as_dict(answer), rows_of(history))
+        answer, ledger = self.first_screenful(queries, self.account_no, as_of)
+        # The latest pages are what the answer holds; a page turned to is read again.
+        offsets = (int(answer["visit_count"]) - len(answer["encounters"]),
+                   int(answer["claim_count"]) - len(answer["claims"]))
+        places = self.places if self.places_as_of == as_of else {}
+        if places.get("visits") is not None:
+            page = queries.account_visits(self.account_no, as_of=as_of, known_at=None,
+                                          limit=self.page_size, offset=places["visits"])
+            answer["encounters"], answer["visit_count"] = page["encounters"], page["total"]
+            offsets = (int(page["offset"]), offsets[1])
+        if places.get("claims") is not None:
+            page = queries.account_claims(self.account_no, as_of=as_of, known_at=None,
+                                          limit=self.page_size, offset=places["claims"])
+            answer["claims"], answer["claim_count"] = page["claims"], page["total"]
+            offsets = (offsets[0], int(page["offset"]))
+        if places.get("ledger") is not None:
+            ledger = self._ledger_page(after=int(places["ledger"] or 0) - 1)
+        self.deliver(self._show, answer, ledger, as_of, offsets)
+
+    def _ledger_page(self, before: int | None = None,
+                     after: int | None = None) -> dict[str, Any]:
+        return as_dict(self.billing.queries.history_page(
+            self.account_no, as_of=self.billing.as_of, known_at=None, limit=self.page_size,
+            before=before, after=after, money_only=True))
+
+    @on(TurningTable.Turn, "#lines")
+    def _turn_visits(self, event: TurningTable.Turn) -> None:
+        shown, total = len(self.encounters), int(self.data.get("visit_count") or 0)
+        if event.end:
+            self.load_visits(max(0, total - self.page_size) if event.later else 0,
+                             self.page_size)
+        elif event.later:
+            self.load_visits(self.visit_offset + shown, self.page_size)
+        else:
+            back = min(self.page_size, self.visit_offset)
+            self.load_visits(self.visit_offset - back, back)
+
+    @work(thread=True, exclusive=True, group="account-visits", exit_on_error=False)
+    def load_visits(self, offset: int, limit: int) -> None:
+        page = self.billing.queries.account_visits(
+            self.account_no, as_of=self.billing.as_of, known_at=None, limit=limit,
+            offset=offset)
+        self.deliver(self._show_visits_page, as_dict(page))
+
+    def _show_visits_page(self, page: dict[str, Any]) -> None:
+        self.data["encounters"], self.data["visit_count"] = page["encounters"], page["total"]
+        self.visit_offset = int(page["offset"])
+        self._show_lines(cursor_last=None)
+
+    @on(TurningTable.Turn, "#claims")
+    def _turn_claims(self, event: TurningTable.Turn) -> None:
+        total = int(self.data.get("claim_count") or 0)
+        if event.end:
+            self.load_claims(max(0, total - self.page_size) if event.later else 0,
+                             self.page_size)
+        elif event.later:
+            self.load_claims(self.claim_offset + len(self.claims), self.page_size)
+        else:
+            back = min(self.page_size, self.claim_offset)
+            self.load_claims(self.claim_offset - back, back)
+
+    @work(thread=True, exclusive=True, group="account-claims", exit_on_error=False)
+    def load_claims(self, offset: int, limit: int) -> None:
+        page = self.billing.queries.account_claims(
+            self.account_no, as_of=self.billing.as_of, known_at=None, limit=limit,
+            offset=offset)
+        self.deliver(self._show_claims_page, as_dict(page))
+
+    def _show_claims_page(self, page: dict[str, Any]) -> None:
+        self.data["claims"], self.data["claim_count"] = page["claims"], page["total"]
+        self.claim_offset = int(page["offset"])
+        self._show_claims(cursor_last=None)
+
+    @on(TurningTable.Turn, "#ledger")
+    def _turn_ledger(self, event: TurningTable.Turn) -> None:
+        if event.end:   # the latest page, or the first: after position 0
+            self.load_ledger(None, None if event.later else 0)
+        elif self.history:
+            if event.later:
+                self.load_ledger(None, self.history[-1]["position"])
+            else:
+                self.load_ledger(self.history[0]["position"], None)
+
+    @work(thread=True, exclusive=True, group="account-ledger", exit_on_error=False)
+    def load_ledger(self, before: int | None, after: int | None) -> None:
+        self.deliver(self._show_ledger_page, self._ledger_page(before=before, after=after))
+
+    def _show_ledger_page(self, page: dict[str, Any]) -> None:
+        self.ledger_page = page
+        self.history = rows_of(page)
+        self._show_ledger(cursor_last=None)
 
     @property
     def payers(self) -> dict[str, str]:
@@ -205,11 +320,18 @@ class AccountScreen(BillingScreen):
     def guarantor(self) -> str:
         return str(first(self.demographics, "guarantor_account_no", default=self.account_no))
 
-    def _show(self, data: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
+    def _show(self, data: dict[str, Any], ledger: dict[str, Any] | None = None,
+              as_of: date | None = None, offsets: tuple[int, int] | None = None) -> None:
+        """Show an answer; `ledger`, `as_of` and `offsets` come with a fresh read (revealing
+        ids shows the same answer again, on the same pages)."""
         self.data = data
         self.sub_title = f"account {self.account_no} · as of {self.billing.as_of.isoformat()}"
-        if history is not None:
-            self.history = history
+        if ledger is not None:
+            self.ledger_page = ledger
+            self.history = rows_of(ledger)
+            self.places_as_of = as_of
+        if offsets is not None:
+            self.visit_offset, self.claim_offset = offsets
         who = self.demographics
         address = who.get("address") if isinstance(who.get("address"), dict) else {}
         where = ", ".join(str(v) for v in (address or {}).values() if v)
@@ -222,9 +344,9 @@ class AccountScreen(BillingScreen):
             f"{parties_text(first(data, 'by_party', 'balances', default={}), self.payers)}"
             f"  credit {usd(first(data, 'credit_cents', default=0))}")
         self._show_coverage()
-        self._show_lines()
-        self._show_claims()
-        self._show_ledger()
+        self._show_lines(cursor_last=False)
+        self._show_claims(cursor_last=False)
+        self._show_ledger(cursor_last=False)
 
     def _show_coverage(self) -> None:
         table = self.query_one("#coverage", DataTable)
@@ -239,44 +361,69 @@ class AccountScreen(BillingScreen):
                 day(first(policy, "terminated_on", "terminates_on", default=None)))
         summary = []
         for label, key in (("Statements", "statements"), ("Plan", "payment_plan"),
-                           ("Referral", "referral"), ("Refunds", "refund_requests")):
+                           ("Referral", "referral"), ("Refunds", "pending_refunds")):
             value = self.data.get(key)
             if value:
                 summary.append(f"{label}: {len(value) if isinstance(value, list) else 'yes'}")
         self.query_one("#balances", Static).update(" · ".join(summary))
 
-    def _show_lines(self) -> None:
-        table = self.query_one("#lines", DataTable)
-        table.clear()
+    def _pages(self, name: str, table: TurningTable, rows: list[tuple[Any, ...]],
+               keys: list[str], earlier: bool, later: bool, caption: str,
+               cursor_last: bool | None) -> None:
+        """Show a table's page and, when there is more than one, which it is."""
+        table.show_rows(rows, keys, earlier=earlier, later=later, caption=caption,
+                        cursor_last=cursor_last)
+        pages = self.query_one(f"#{table.id}-pages", Static)
+        pages.display = earlier or later
+        pages.update(caption + turn_hint(earlier, later))
+        table_place = None
+        if name == "ledger" and later and self.history:
+            table_place = int(self.history[0]["position"])
+        elif name == "visits" and later:
+            table_place = self.visit_offset
+        elif name == "claims" and later:
+            table_place = self.claim_offset
+        self.places[name] = table_place
+
+    def _show_lines(self, cursor_last: bool | None) -> None:
+        rows, keys = [], []
         for line in self.lines:
             held = first(line, "by_party", "buckets", default={})
-            table.add_row(
+            rows.append((
                 day(first(line, "service_date")), first(line, "encounter_id"),
                 str(first(line, "line_id")).removeprefix(str(first(line, "encounter_id"))),
                 first(line, "code") + (" " + ",".join(line.get("modifiers") or [])).rstrip(),
                 usd(first(line, "charge_cents", default=None)),
                 usd(first(line, "balance_cents", default=None)),
-                ellipsize(parties_text(held, self.payers), 30))
+                ellipsize(parties_text(held, self.payers), 30)))
+            keys.append(str(first(line, "line_id", default=len(keys))))
+        shown, total = len(self.encounters), int(self.data.get("visit_count") or 0)
+        start = self.visit_offset
+        self._pages("visits", self.query_one("#lines", TurningTable), rows, keys, start > 0,
+                    start + shown < total,
+                    f"visits {start + 1:,}-{start + shown:,} of {total:,}", cursor_last)
 
-    def _show_claims(self) -> None:
-        table = self.query_one("#claims", DataTable)
-        table.clear()
+    def _show_claims(self, cursor_last: bool | None) -> None:
+        rows, keys = [], []
         for claim in self.claims:
-            table.add_row(
+            rows.append((
                 first(claim, "claim_id"), first(claim, "payer_name", "payer_id"),
                 day(first(claim, "service_date")), first(claim, "state"),
                 usd(first(claim, "charge_cents", default=None)),
-                usd(first(claim, "paid_cents", default=None)), first(claim, "outcome"))
+                usd(first(claim, "paid_cents", default=None)), first(claim, "outcome")))
+            keys.append(str(first(claim, "claim_id", default=len(keys))))
+        shown, total = len(self.claims), int(self.data.get("claim_count") or 0)
+        start = self.claim_offset
+        self._pages("claims", self.query_one("#claims", TurningTable), rows, keys, start > 0,
+                    start + shown < total,
+                    f"claims {start + 1:,}-{start + shown:,} of {total:,}", cursor_last)
 
-    def _show_ledger(self) -> None:
-        """Money events in the order recorded, with the read model's running balance and
-        who holds it after each (insurance / patient / agency)."""
-        table = self.query_one("#ledger", DataTable)
-        table.clear()
+    def _show_ledger(self, cursor_last: bool | None) -> None:
+        """The ledger page: money events in the order recorded, with the read model's running
+        balance and who holds it after each (insurance / patient / agency)."""
+        rows, keys = [], []
         for event in self.history:
             details = event.get("details") or {}
-            if not event.get("amount_cents") and "amount_cents" not in details:
-                continue
             party = party_name(str(details.get("party") or ""))
             if details.get("from_party"):
                 party = (f"{party_name(str(details['from_party']))}→"
@@ -285,7 +432,7 @@ class AccountScreen(BillingScreen):
             why = str(first(details, "reason", "method", "kind", "source"))
             if kind == "ResponsibilityTransferred":
                 why = f"moves {usd(details.get('amount_cents'))} {why}"
-            table.add_row(
+            rows.append((
                 day(first(event, "effective_date", "effective_on")),
                 ENTRY_NAMES.get(kind, kind),
                 str(first(event, "line_id")).removeprefix(str(first(event, "encounter_id"))),
@@ -294,21 +441,19 @@ class AccountScreen(BillingScreen):
                 usd(first(event, "balance_cents", default=None)),
                 usd(event.get("insurance_cents")), usd(event.get("patient_cents")),
                 usd(event.get("agency_cents")),
-                ellipsize(why, 22))
+                ellipsize(why, 22)))
+            keys.append(str(first(event, "position", default=len(keys))))
+        page = self.ledger_page
+        caption = (f"{len(rows):,} ledger rows from {rows[0][0]} to {rows[-1][0]}"
+                   if rows else "no ledger rows")
+        self._pages("ledger", self.query_one("#ledger", TurningTable), rows, keys,
+                    bool(page.get("earlier")), bool(page.get("later")), caption, cursor_last)
 
     def pending_refunds(self) -> list[tuple[str, str]]:
-        """Refund requests not yet approved or declined, from the account's history."""
-        requested: dict[str, str] = {}
-        for event in self.history:
-            details = event.get("details") or {}
-            kind = str(first(event, "type", "event_type")).rsplit(".", 1)[-1]
-            request_id = str(details.get("request_id", ""))
-            if kind == "RefundRequested" and request_id:
-                requested[request_id] = (
-                    f"{request_id} {usd(details.get('amount_cents'))} {details.get('reason', '')}")
-            elif kind in ("RefundApproved", "RefundDeclined"):
-                requested.pop(request_id, None)
-        return [(label, request_id) for request_id, label in requested.items()]
+        """Refund requests not yet approved or declined, from the account answer."""
+        return [(f"{first(r, 'request_id')} {usd(first(r, 'amount_cents', default=None))} "
+                 f"{first(r, 'reason')}", str(first(r, "request_id")))
+                for r in section(self.data, "pending_refunds")]
 
     # -- acting ------------------------------------------------------------------------------
     def action_reveal(self) -> None:

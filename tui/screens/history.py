@@ -4,23 +4,29 @@ Every event in order: who recorded it, when it was recorded, its effective date,
 codes, amount, running balance and source (ERA file and segment, or a user). Moving the
 cursor shows the account as it stood on the cursor's effective date: the balances come
 from `queries.account(as_of=...)`, and with `k` also as known at the cursor's recording time.
+
+The timeline holds one page of events (`queries.history_page`), the latest first: moving
+past the first row (or `[`) reads the page before it, past the last row (or `]`) the one
+after; Home and End go to the account's first and last event.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui.formatting import day, ellipsize, moment, party_name, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first, rows_of
-from tui.widgets.table import Table
+from tui.widgets.paged_table import PagedTable
 
 
 def details_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +61,77 @@ def source_of(row: dict[str, Any]) -> str:
     return str(first(row, "source", default="") or details.get("source") or "user entry")
 
 
+class TurningTable(PagedTable):
+    """A PagedTable whose pages are not row offsets (an account's events by position, its
+    visits by the visit): it knows whether there is an earlier and a later page and asks its
+    screen for one with `Turn`. The keys are PagedTable's: up or down past the first or last
+    row, PageUp/PageDown there, `[` and `]`; Home and End ask for the first and last page
+    (`Turn.end`), as they would reach the first and last row of the whole list."""
+
+    @dataclass
+    class Turn(Message):
+        table: TurningTable
+        later: bool
+        end: bool = False   # the first (last) page, not the one just before (after)
+
+        @property
+        def control(self) -> TurningTable:
+            """The table, for `@on(TurningTable.Turn, "#id")`."""
+            return self.table
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.earlier = self.later = False
+        self.caption = ""
+        self._to_last = False
+
+    def show_rows(self, rows: list[tuple[Any, ...]], keys: list[str], *, earlier: bool,
+                  later: bool, caption: str = "", cursor_last: bool | None = None) -> None:
+        """Show one page; the cursor lands on its last row when turned back with up or
+        PageUp (or `cursor_last`), else on its first."""
+        to_last = self._to_last if cursor_last is None else cursor_last
+        self.show_page(0, rows, keys, None)
+        self.earlier, self.later, self.caption = earlier, later, caption
+        if rows and to_last:
+            self.move_cursor(row=len(rows) - 1)
+        self._to_last = False
+
+    @property
+    def has_next(self) -> bool:
+        return self.later
+
+    def describe(self) -> str:
+        return self.caption or super().describe()
+
+    def action_next_page(self) -> None:
+        if self.later:
+            self.post_message(self.Turn(self, later=True))
+
+    def action_previous_page(self, land_on_last: bool = False) -> None:
+        if self.earlier:
+            self._to_last = land_on_last
+            self.post_message(self.Turn(self, later=False))
+
+    def action_scroll_home(self) -> None:
+        if self.earlier:
+            self.post_message(self.Turn(self, later=False, end=True))
+        else:
+            super().action_scroll_home()
+
+    def action_scroll_end(self) -> None:
+        if self.later:
+            self._to_last = True
+            self.post_message(self.Turn(self, later=True, end=True))
+        else:
+            super().action_scroll_end()
+
+
+def turn_hint(earlier: bool, later: bool) -> str:
+    """How to reach the other pages, or nothing when this is the only one."""
+    hints = (["[ earlier"] if earlier else []) + (["] later"] if later else [])
+    return f" · {' · '.join(hints)}" if hints else ""
+
+
 class HistoryScreen(BillingScreen):
     """The timeline; the cursor is the as-of date."""
 
@@ -67,11 +144,17 @@ class HistoryScreen(BillingScreen):
         Binding("end", "last_event", "Last", show=False, id="history.last"),
     ]
 
+    page_size = 100   # events on the timeline at a time
+
     def __init__(self, account_no: str) -> None:
         super().__init__()
         self.account_no = account_no
         self.events: list[dict[str, Any]] = []
         self.known_at_mode = False
+        # Where the page shown starts (None: the latest page) and the date it was read as of:
+        # a reload keeps the place unless the workstation's date moved.
+        self.anchor: int | None = None
+        self.anchor_as_of: date | None = None
 
     def same_as(self, other: Screen[Any]) -> bool:
         return isinstance(other, HistoryScreen) and other.account_no == self.account_no
@@ -79,7 +162,8 @@ class HistoryScreen(BillingScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"History of {self.account_no}: loading…", id="as-of-bar")
-        yield Table(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield TurningTable(id="timeline")
+        yield Static("", id="timeline-pages", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -88,32 +172,65 @@ class HistoryScreen(BillingScreen):
             "Effective", "Event", "Amount", "Balance", "Who", "Recorded", "Codes", "Source")
 
     def reload(self) -> None:
-        self.load()
+        as_of = self.billing.as_of
+        if self.anchor is None or self.anchor_as_of != as_of:
+            self.load(None, None, "last")
+        else:   # the same page again, from its first event
+            self.load(None, self.anchor - 1, "keep")
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def load(self) -> None:
-        answer = self.billing.queries.account_history(
-            self.account_no, as_of=self.billing.as_of, known_at=None)
-        self.deliver(self._show, rows_of(answer))
+    def load(self, before: int | None, after: int | None, cursor: str) -> None:
+        """Read a page (the latest when neither `before` nor `after` is given); `cursor`
+        says where it lands: "first", "last", "keep" (its row), "turn" (as the keys say)."""
+        as_of = self.billing.as_of
+        answer = self.billing.queries.history_page(
+            self.account_no, as_of=as_of, known_at=None, limit=self.page_size,
+            before=before, after=after)
+        self.deliver(self._show, as_dict(answer), as_of, cursor)
 
-    def _show(self, events: list[dict[str, Any]]) -> None:
+    @on(TurningTable.Turn, "#timeline")
+    def _turn(self, event: TurningTable.Turn) -> None:
+        if not self.events:
+            return
+        if event.end:
+            self.load(None, None if event.later else 0, "turn")
+        elif event.later:
+            self.load(None, self.events[-1]["position"], "turn")
+        else:
+            self.load(self.events[0]["position"], None, "turn")
+
+    def _show(self, page: dict[str, Any], as_of: date, cursor: str) -> None:
+        events = rows_of(page)
+        earlier, later = bool(page.get("earlier")), bool(page.get("later"))
         self.events = events
+        # On the latest page a reload reads the latest again (new events included).
+        self.anchor = events[0]["position"] if events and later else None
+        self.anchor_as_of = as_of
         self.sub_title = (f"history of {self.account_no} · to "
                           f"{self.billing.as_of.isoformat()}")
-        table = self.query_one("#timeline", DataTable)
-        table.clear()
-        for index, row in enumerate(events):
+        table = self.query_one("#timeline", TurningTable)
+        kept = table.cursor_row
+        rows, keys = [], []
+        for row in events:
             event_type = str(first(row, "event_type", "type", "name"))
-            table.add_row(
+            rows.append((
                 day(first(row, "effective_on", "effective_date")),
                 ellipsize(event_type.rsplit(".", 1)[-1], 22),
                 usd(first(row, "amount_cents", default=None)) if row.get("amount_cents")
                 is not None else "",
                 usd(first(row, "running_balance_cents", "balance_cents", default=None)),
                 ellipsize(first(row, "actor", "who"), 10), moment(first(row, "recorded_at")),
-                ellipsize(codes_of(row), 16), ellipsize(source_of(row), 28), key=str(index))
+                ellipsize(codes_of(row), 16), ellipsize(source_of(row), 28)))
+            keys.append(str(row["position"]))
+        table.show_rows(rows, keys, earlier=earlier, later=later,
+                        cursor_last={"first": False, "last": True}.get(cursor))
+        if cursor == "keep" and events:
+            table.move_cursor(row=min(kept, len(events) - 1))
+        pages = self.query_one("#timeline-pages", Static)
+        pages.display = earlier or later
         if events:
-            table.move_cursor(row=len(events) - 1)
+            pages.update(f"{len(events)} events from {day(events[0]['effective_date'])} to "
+                         f"{day(events[-1]['effective_date'])}{turn_hint(earlier, later)}")
             table.focus()
         else:
             self.query_one("#as-of-bar", Static).update(
@@ -130,8 +247,10 @@ class HistoryScreen(BillingScreen):
         known_at = first(row, "recorded_at", default=None) if known else None
         if as_of is None:
             return
+        # The bar shows balances only: no visits or claims (page_size=0) to read.
         answer = self.billing.queries.account(
-            self.account_no, as_of=date.fromisoformat(day(as_of)), known_at=known_at)
+            self.account_no, as_of=date.fromisoformat(day(as_of)), known_at=known_at,
+            page_size=0)
         self.deliver(self._show_as_of, row, as_dict(answer or {}), known_at)
 
     def _show_as_of(self, row: dict[str, Any], data: dict[str, Any], known_at: Any) -> None:
@@ -165,7 +284,7 @@ class HistoryScreen(BillingScreen):
             self.billing.set_as_of(date.fromisoformat(effective))
 
     def action_first_event(self) -> None:
-        self.query_one("#timeline", DataTable).move_cursor(row=0)
+        self.query_one("#timeline", TurningTable).action_scroll_home()
 
     def action_last_event(self) -> None:
-        self.query_one("#timeline", DataTable).move_cursor(row=max(0, len(self.events) - 1))
+        self.query_one("#timeline", TurningTable).action_scroll_end()
