@@ -225,8 +225,10 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         else:
             line_rows = []
         if line_parties is None:
-            line_parties = self._page_line_parties(
-                account_no, [r["line_id"] for r in line_rows], as_of, known_at)
+            # By line alone: with the account too, a prepared statement's generic plan on
+            # PostgreSQL filters every posting of the account against the list (10 ms).
+            line_parties = [(line, party, cents) for _, line, party, cents in self._line_parties(
+                "line_id", [r["line_id"] for r in line_rows], as_of, known_at)]
         per_line: dict[str, dict[str, int]] = {}
         for line, party, cents in line_parties:
             if cents:
@@ -245,17 +247,6 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         return {"encounters": [_encounter(e, lines.get(e["encounter_id"], []))
                                for e in encounters],
                 "total": len(encounters) if total is None else total, "offset": offset}
-
-    def _page_line_parties(self, account_no: str, line_ids: list[str], as_of: date | None,
-                           known_at: datetime | None) -> list[tuple[str, str, int]]:
-        """(line, party, cents) of some lines of the account (its covering index answers)."""
-        if not line_ids:
-            return []
-        extra, params = when(as_of, known_at)
-        return [(line, party, int(cents)) for line, party, cents in self.store.fetchall(
-            "SELECT line_id, party, SUM(bucket_delta) FROM rm_postings WHERE account_no = ? "
-            f"AND line_id IN ({', '.join('?' * len(line_ids))}){extra} "
-            "GROUP BY line_id, party", [account_no, *line_ids, *params])]
 
     def _claims(self, account_no: str, as_of: date | None, known_at: datetime | None,
                 payers: dict[str, str], limit: int | None = None,
@@ -362,9 +353,6 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
                  latest: bool = False) -> tuple[list[dict[str, Any]], bool]:
         """The rows of `account_history` (`latest`: the last `limit`), and whether more lie
         beyond them in the direction read."""
-        if self.store.fetchone("SELECT 1 FROM rm_accounts WHERE account_no = ?",
-                               [account_no]) is None:
-            raise NotFoundError(f"no account {account_no}")
         if offset and (before is not None or after is not None or latest):
             raise ValueError("page by offset or by position, not both")
         where, args, extra, dated = self._history_where(account_no, as_of, known_at,
@@ -388,6 +376,9 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             sql += " LIMIT -1 OFFSET ?" if self.store.dialect == "sqlite" else " OFFSET ?"
             args.append(offset)
         rows = self.store.fetchall(sql, args)
+        if not rows and self.store.fetchone("SELECT 1 FROM rm_accounts WHERE account_no = ?",
+                                            [account_no]) is None:
+            raise NotFoundError(f"no account {account_no}")
         more = limit is not None and len(rows) > limit
         if more:
             del rows[-1]
@@ -447,6 +438,8 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
             return held, steps
         where = f"WHERE account_no = ?{extra}"
         if paged:
+            # Two queries, not one grouped by "before the page or this position": on SQLite
+            # that grouping sorts every posting of the account (0.5 ms more CPU at 5k).
             for party, cents in self.store.fetchall(
                     f"SELECT party, SUM(bucket_delta) FROM rm_postings {where} AND position < ? "
                     "GROUP BY party", [account_no, *params, rows[0][0]]):
