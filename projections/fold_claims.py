@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.ledger import BALANCE_SIGN, PATIENT, postings_of
+from domain.ledger import AGENCY, BALANCE_SIGN, PATIENT, postings_of
 from projections.rows import (
     H_AMOUNT,
     H_CLAIM,
@@ -59,7 +59,15 @@ def _lines_claimed(fold: Fold, fact: Fact, stream: Row | None) -> None:
         else:
             claims.pop(d["payer_id"], None)
         line["claims"] = claims
+        line["unclaimed"] = _unclaimed(line)
         fold.put("lines", line_id, line)
+
+
+def _unclaimed(line: Row) -> int:
+    """1 when a payer with postings on the line has no claim on it: the unbilled queue
+    reads only these lines (projections.worklist)."""
+    claims = line["claims"]
+    return int(any(payer not in claims for payer in line["payers"]))
 
 
 # A posting's category -> (its sign in the line balance, its text): looked up once, not per row.
@@ -84,7 +92,7 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
             "description": d["description"], "service_date": iso(d["service_date"]),
             "place_of_service": d["place_of_service"], "pointers": list(d["pointers"]),
             "reversed": 0, "claims": {}, "recorded_at": fold.recorded_at,
-            "position": fact.position}
+            "position": fact.position, "payers": [], "unclaimed": 0}
         fold.put("lines", d["line_id"], line)
         effective_on = line["service_date"]
         entry_id = d["line_id"]
@@ -113,6 +121,10 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
         delta = sign * p.amount_cents
         effect += delta
         party = p.party
+        if line is not None and party not in line["payers"] and party not in (PATIENT, AGENCY):
+            line["payers"] = [*line["payers"], party]
+            line["unclaimed"] = _unclaimed(line)
+            fold.put("lines", p.line_id, line)
         party_claim = "" if party == PATIENT else claims.get(party, "")
         claim_id = claim_id or party_claim
         # In the column order of schema's `postings` (checked below, at import).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bump when a table or the fold changes: a store on an older version rebuilds itself.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 PREFIX = "rm_"
 
 TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
@@ -84,8 +84,9 @@ TABLES: tuple[Table, ...] = (
     Table("lines", _cols(
         "line_id encounter_id account_no code modifiers:json units_milli:int "
         "unit_price_cents:int charge_cents:int description service_date place_of_service "
-        "pointers:json reversed:int claims:json recorded_at position:int"),
-          ("line_id",), "dim", (("encounter_id",), ("account_no",))),
+        "pointers:json reversed:int claims:json recorded_at position:int payers:json "
+        "unclaimed:int"),
+          ("line_id",), "dim", (("encounter_id",), ("account_no",), ("unclaimed",))),
     Table("claim_lines", _cols("claim_id line_id"), ("claim_id", "line_id"), "set",
           (("line_id",),)),
     Table("claims", _cols(

@@ -96,7 +96,8 @@ class ProjectionStore(ABC):
         """Create missing tables; rebuild from scratch when the schema version changed."""
         with self.lock, self.transaction():
             self._schema_lock()
-            for statement in create_statements(dialect=self.dialect):
+            # Indexes last: one on a column this version added fails on an older table.
+            for statement in create_statements(indexes=False, dialect=self.dialect):
                 self._cursor_execute(statement)
             version = self.scalar(f"SELECT value FROM {PREFIX}meta WHERE key = ?",
                                   ("schema_version",))
@@ -104,6 +105,8 @@ class ProjectionStore(ABC):
                 self._drop_all()
                 for statement in create_statements(dialect=self.dialect):
                     self._cursor_execute(statement)
+            for statement in index_statements():
+                self._cursor_execute(statement)
             self._cursor_execute(
                 f"INSERT INTO {PREFIX}meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                 "DO UPDATE SET value = excluded.value", ("schema_version", SCHEMA_VERSION))

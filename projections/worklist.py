@@ -55,17 +55,16 @@ QUEUES: dict[str, tuple[str, str]] = {   # name -> (title, default sort)
 }
 CLAIM_FIELDS = ("claim_id", "account_no", "encounter_id", "payer_id", "plan_id",
                 "coverage_order", "state", "frequency", "service_date", "charge_cents")
-# A line-party balance is a payer's unclaimed one when the line's claims (JSON text, sorted
-# keys, no spaces) have no key for it. REPLACE is exact and case-sensitive in both engines
+# A payer's balance on a line is unbilled when the line's claims (JSON text, sorted keys, no
+# spaces) have no key for the payer. REPLACE is exact and case-sensitive in both engines
 # (SQLite's LIKE ignores ASCII case; instr/strpos differ by engine).
-_UNCLAIMED = ("REPLACE(l.claims, '{\"' || b.party || '\":', '') = l.claims AND "
-              "REPLACE(l.claims, ',\"' || b.party || '\":', '') = l.claims")
+_UNCLAIMED = ("REPLACE(l.claims, '{\"' || p.party || '\":', '') = l.claims AND "
+              "REPLACE(l.claims, ',\"' || p.party || '\":', '') = l.claims")
 # Line-party balances as of a date (one per line: GROUP BY account_no first, so SQLite sums
 # them from the covering index of rm_postings alone, without reading the table).
 _BALANCES = ("SELECT account_no, line_id, party, SUM(bucket_delta) AS cents FROM rm_postings "
-             "WHERE effective_on <= ?{where} GROUP BY account_no, line_id, party "
+             "WHERE effective_on <= ? GROUP BY account_no, line_id, party "
              "HAVING SUM(bucket_delta) {having}")
-
 
 @dataclass(frozen=True)
 class _Paged:
@@ -228,7 +227,7 @@ class WorkQueues(PatientSide):
         """(account_no, line_id, party, cents) of the line-party balances `having` picks."""
         return [(a, line, party, int(cents)) for a, line, party, cents in self.store.fetchall(
             f"SELECT b.account_no, b.line_id, b.party, b.cents FROM ("
-            f"{_BALANCES.format(where='', having=having)}) b "
+            f"{_BALANCES.format(having=having)}) b "
             "JOIN rm_lines l ON l.line_id = b.line_id ORDER BY b.line_id, b.party",
             (as_of.isoformat(),))]
 
@@ -283,11 +282,16 @@ class WorkQueues(PatientSide):
         """What payers owe on lines no claim to them holds (plans filled in per page)."""
         aliases = ("account_no", "encounter_id", "line_id", "payer_id", "code",
                    "service_date", "amount_cents")
+        # Only lines the fold flags `unclaimed` (a payer with postings and no claim) can hold
+        # one, at any as-of date: their postings are summed from rm_postings' covering index.
         sql = ("SELECT l.account_no AS account_no, l.encounter_id AS encounter_id, "
-               "b.line_id AS line_id, b.party AS payer_id, l.code AS code, "
-               "l.service_date AS service_date, b.cents AS amount_cents FROM ("
-               + _BALANCES.format(where=" AND party NOT IN (?, ?)", having="> 0")
-               + f") b JOIN rm_lines l ON l.line_id = b.line_id WHERE {_UNCLAIMED}")
+               "l.line_id AS line_id, p.party AS payer_id, l.code AS code, "
+               "l.service_date AS service_date, SUM(p.bucket_delta) AS amount_cents "
+               "FROM rm_lines l JOIN rm_postings p ON p.account_no = l.account_no "
+               "AND p.line_id = l.line_id WHERE l.unclaimed = 1 AND p.effective_on <= ? "
+               f"AND p.party NOT IN (?, ?) AND {_UNCLAIMED} GROUP BY l.account_no, "
+               "l.encounter_id, l.line_id, p.party, l.code, l.service_date "
+               "HAVING SUM(p.bucket_delta) > 0")
 
         def row(r: tuple[Any, ...]) -> dict[str, Any]:
             service_date = date.fromisoformat(r[5])

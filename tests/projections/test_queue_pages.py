@@ -21,6 +21,7 @@ from tests.builders import (
     open_visit,
     register_patient,
     remit,
+    reversal_of,
     submitted_claim,
     svc,
 )
@@ -138,6 +139,27 @@ class TestUnbilledPages:
         assert page["items"] == mine["items"][2:] and page["count"] == 3
         secondary = whole(queries, "unbilled", filter={"payer_id": SECONDARY})
         assert (secondary["count"], secondary["total_cents"]) == (1, 2_000)
+
+
+    def test_lines_a_voided_claim_released_are_unbilled_again(
+            self, ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
+        visit = open_visit(ledger, register_patient(ledger))
+        claim = submitted_claim(ledger, visit.encounter_id)
+        era = remit(claim, svc("99214", 15_000, 10_000, cas("CO-45", 5_000), modifiers=("25",)),
+                    svc("93000", 5_000, 3_000, cas("CO-45", 2_000)))
+        ledger.post_remittance(era)
+        assert whole(queries, "unbilled")["count"] == 0
+        ledger.start_void(claim, "billed to the wrong payer")
+        ledger.mark_submitted([claim], batch_id="B2")
+        ledger.post_remittance(reversal_of(era, paid_on=era.paid_on, source="era:void"))
+
+        page = whole(queries, "unbilled", limit=1, offset=1)
+        assert [(r["line_id"], r["payer_id"], r["amount_cents"]) for r in page["items"]] == [
+            (visit.line_ids[1], PRIMARY, 5_000)]
+        assert (page["count"], page["total_cents"]) == (2, 20_000)
+        assert_pages_make_the_whole(queries, "unbilled")
+        ledger.create_claim(visit.encounter_id)
+        assert whole(queries, "unbilled")["count"] == 0
 
 
 class TestClaimQueuePages:

@@ -56,6 +56,7 @@ class QueueScreen(BillingScreen):
         self.descending = False
         self.text_filter = ""
         self.rows: dict[str, dict[str, Any]] = {}
+        self.requested: str | None = None   # the queue whose first page is being read
 
     def same_as(self, other: Screen[Any]) -> bool:
         return isinstance(other, QueueScreen) and (
@@ -75,6 +76,7 @@ class QueueScreen(BillingScreen):
 
     def reload(self) -> None:
         if self.queue_name:
+            self.requested = self.queue_name
             self.load_page(0)
 
     # -- reading -------------------------------------------------------------------------------
@@ -107,7 +109,11 @@ class QueueScreen(BillingScreen):
             self.queue_name = wanted or options[0][1]
             with self.prevent(Select.Changed):
                 select.value = self.queue_name
-            self.load_page(0)
+            # Opened on a named queue, the screen's first resume asked for its page already:
+            # a second read of the same page would only wait behind the first.
+            if self.requested != self.queue_name:
+                self.load_page(0)
+            self.requested = None
             self.query_one(PagedTable).focus()
 
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
