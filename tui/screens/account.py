@@ -39,7 +39,7 @@ from tui.dialogs.registration import AddCoverageDialog, ReorderCoverageDialog
 from tui.formatting import day, ellipsize, mask, mask_date, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
-from tui.screens.history import TurningTable, turn_hint
+from tui.screens.history import TurningTable, recorded_span, turn_hint
 from tui.screens.shapes import as_dict, first, rows_of
 from tui.widgets.table import Table
 
@@ -444,10 +444,9 @@ class AccountScreen(BillingScreen):
                 ellipsize(why, 22)))
             keys.append(str(first(event, "position", default=len(keys))))
         page = self.ledger_page
-        caption = (f"{len(rows):,} ledger rows from {rows[0][0]} to {rows[-1][0]}"
-                   if rows else "no ledger rows")
         self._pages("ledger", self.query_one("#ledger", TurningTable), rows, keys,
-                    bool(page.get("earlier")), bool(page.get("later")), caption, cursor_last)
+                    bool(page.get("earlier")), bool(page.get("later")),
+                    recorded_span(self.history, "ledger rows"), cursor_last)
 
     def pending_refunds(self) -> list[tuple[str, str]]:
         """Refund requests not yet approved or declined, from the account answer."""

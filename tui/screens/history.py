@@ -126,6 +126,15 @@ class TurningTable(PagedTable):
             super().action_scroll_end()
 
 
+def recorded_span(events: list[dict[str, Any]], what: str) -> str:
+    """'100 events recorded 2025-01-10 14:02 to 2025-03-10 09:15': events are in the order
+    recorded, so their effective dates need not run in order."""
+    if not events:
+        return f"no {what}"
+    return (f"{len(events):,} {what} recorded {moment(first(events[0], 'recorded_at'))} to "
+            f"{moment(first(events[-1], 'recorded_at'))}")
+
+
 def turn_hint(earlier: bool, later: bool) -> str:
     """How to reach the other pages, or nothing when this is the only one."""
     hints = (["[ earlier"] if earlier else []) + (["] later"] if later else [])
@@ -229,8 +238,7 @@ class HistoryScreen(BillingScreen):
         pages = self.query_one("#timeline-pages", Static)
         pages.display = earlier or later
         if events:
-            pages.update(f"{len(events)} events from {day(events[0]['effective_date'])} to "
-                         f"{day(events[-1]['effective_date'])}{turn_hint(earlier, later)}")
+            pages.update(f"{recorded_span(events, 'events')}{turn_hint(earlier, later)}")
             table.focus()
         else:
             self.query_one("#as-of-bar", Static).update(
