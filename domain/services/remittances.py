@@ -130,6 +130,7 @@ class RemittanceCommands(ClaimCommands):
             result.notes.append(f"{len(document.advices) - len(new)} of the file's payments "
                                 "were already posted and were skipped")
         loaded: dict[UUID, BillingAggregate] = {}
+        self._prefetch(new, loaded)
         created: list[BillingAggregate] = []
         total = sum(len(a.claims) for a in new)
         done = [0]
@@ -171,6 +172,20 @@ class RemittanceCommands(ClaimCommands):
             self._save(cast(BillingAggregate, _InOrder(
                 [event for aggregate in aggregates for event in aggregate.pending_events])))
         return result
+
+    def _prefetch(self, advices: list[RemittanceAdvice],
+                  loaded: dict[UUID, BillingAggregate]) -> None:
+        """Read the claims the file pays, then their encounters, a page of streams per query.
+
+        Posting asks for them one at a time through `loaded`; a query per aggregate was a
+        fifth of posting a large file. A claim not found here is asked for again (and found
+        missing) when its turn comes.
+        """
+        claims = self._get_many(Claim, [(remitted.remit.claim_id,) for advice in advices
+                                        for remitted in advice.claims])
+        loaded.update(claims)
+        loaded.update(self._get_many(Encounter, [(claim.encounter_id,)
+                                                 for claim in claims.values()]))
 
     def _summarize_posted(self, document: RemittanceDocument, result: RemittanceImport) -> None:
         """An already-posted file's figures, as its first import recorded them."""
