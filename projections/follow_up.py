@@ -213,8 +213,10 @@ def _letter_range(text: str) -> tuple[str, str] | None:
 class FollowUpQueries(WorkQueues):
     """`worklist(user)`, `supervisor_report()`, `work_history(item)`, `appeals()`."""
 
-    def work_items(self, as_of: date) -> dict[str, dict[str, Any]]:
-        """Every item a queue holds or someone worked, with its status as of `as_of`."""
+    def work_items(self, as_of: date,
+                   only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Every item a queue holds or someone worked, with its status as of `as_of`
+        (`only`: just those of these items)."""
         queues = {name: self._builders()[name](as_of) for name in CLAIM_QUEUES + ACCOUNT_QUEUES}
         items = items_from_queues(queues)
         worked = {r["item"]: r for r in self._rows("work_items", "1 = 1", [])}
@@ -222,6 +224,8 @@ class FollowUpQueries(WorkQueues):
             if ref not in items:
                 items[ref] = {"item": ref, "kind": row["kind"], "key": row["key"],
                               "queues": [], "amount_cents": 0, "payer_id": ""}
+        if only is not None:
+            items = {ref: item for ref, item in items.items() if ref in only}
         self._describe(items, worked, as_of)
         return items
 
@@ -324,7 +328,17 @@ class FollowUpQueries(WorkQueues):
         from domain import clock  # noqa: PLC0415
 
         as_of = as_of or clock.today()
-        items = self.work_items(as_of)
+        only = None
+        if not unassigned and user != "":
+            # Assigned and waiting items both come from rm_work_items (an item in a queue
+            # that nobody worked has neither): only those need describing, none when none.
+            where, params = ("1 = 1", []) if user is None else ("assigned_to = ?", [user])
+            only = {ref for (ref,) in self.store.fetchall(
+                f"SELECT item FROM rm_work_items WHERE {where}", params)}
+            if not only:
+                return {"user": user, "as_of": as_of, "count": 0, "total_cents": 0,
+                        "waiting": 0, "items": []}
+        items = self.work_items(as_of, only)
         shown = {"new", "due", "to-work", "promise-broken"} | (
             {"waiting"} if include_waiting else set())
         rows = [i for i in items.values() if i["status"] in shown and (

@@ -422,27 +422,34 @@ class WorkQueues(PatientSide):
 
     def _underpaid(self, as_of: date) -> list[dict[str, Any]]:
         contracts = self._contracts()
-        claims = {c["claim_id"]: c for c in self._queue_claims(
-            "coverage_order = ? AND state IN (?, ?)", ["P", "adjudicated", "closed"])}
+        claims = {c["claim_id"]: c for c in self._rows(
+            "claims", "coverage_order = ? AND state IN (?, ?)", ["P", "adjudicated", "closed"],
+            "position", ("claim_id", "account_no", "plan_id"))}
         if not claims:
             return []
-        paid: dict[tuple[str, str], int] = {}
+        on = as_of.isoformat()
+        # What each payer paid on each line, in the order of its first payment (one payment
+        # posting per event, so first positions differ).
+        paid: dict[tuple[str, str], int] = {
+            (line_id, party): int(cents) for line_id, party, cents in self.store.fetchall(
+                "SELECT line_id, party, SUM(amount_cents) FROM rm_postings WHERE claim_id <> '' "
+                "AND category = 'payment' AND effective_on <= ? GROUP BY line_id, party "
+                "ORDER BY MIN(position)", (on,))}
         patient_share: dict[tuple[str, str], int] = {}
-        reasons: dict[str, str] = {}
-        for line_id, party, category, amount, bucket, reason, entry_id, reverses in (
-                self.store.fetchall(
-                    "SELECT line_id, party, category, amount_cents, bucket_delta, reason, "
-                    "entry_id, reverses_entry_id FROM rm_postings WHERE claim_id <> '' AND "
-                    "category IN ('payment', 'transfer') AND effective_on <= ? "
-                    "ORDER BY position, seq", (as_of.isoformat(),))):
-            key = (line_id, party)
+        reasons: dict[str, str] = {}   # a reversal's reason is the reversed transfer's
+        for line_id, party, bucket, reason, entry_id, reverses in self.store.fetchall(
+                "SELECT line_id, party, bucket_delta, reason, entry_id, reverses_entry_id "
+                "FROM rm_postings WHERE claim_id <> '' AND category = 'transfer' AND "
+                "effective_on <= ? ORDER BY position, seq", (on,)):
             reasons[entry_id] = reasons.get(reverses, reason) if reverses else reason
-            if category == "payment":
-                paid[key] = paid.get(key, 0) + int(amount)
             # The payer's side of a PR transfer (or of its reversal): what it left the patient.
-            elif reasons[entry_id].startswith("PR-") and (bucket < 0) != bool(reverses):
+            if reasons[entry_id].startswith("PR-") and (bucket < 0) != bool(reverses):
+                key = (line_id, party)
                 patient_share[key] = patient_share.get(key, 0) - int(bucket)
-        lines = {x["line_id"]: x for x in self._rows_for_lines(list({k[0] for k in paid}))}
+        lines = {x["line_id"]: x for x in self._rows_for_lines(
+            sorted({line for (line, _), cents in paid.items() if cents > 0}),
+            ("line_id", "code", "modifiers", "units_milli", "service_date", "reversed",
+             "claims"))}
         out = []
         for (line_id, party), paid_cents in paid.items():
             line = lines.get(line_id)
@@ -494,11 +501,13 @@ class WorkQueues(PatientSide):
                     "source": answer.get("source") or ""})
         return out
 
-    def _rows_for_lines(self, line_ids: list[str]) -> list[dict[str, Any]]:
+    def _rows_for_lines(self, line_ids: list[str],
+                        columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for i in range(0, len(line_ids), 500):
             chunk = line_ids[i:i + 500]
-            out += self._rows("lines", f"line_id IN ({', '.join('?' * len(chunk))})", chunk)
+            out += self._rows("lines", f"line_id IN ({', '.join('?' * len(chunk))})", chunk,
+                              columns=columns)
         return out
 
     def _credit_balances(self, as_of: date) -> list[dict[str, Any]]:

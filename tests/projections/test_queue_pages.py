@@ -25,6 +25,8 @@ from tests.builders import (
     submitted_claim,
     svc,
 )
+from tests.conftest import LedgerFactory
+from tests.domain.test_follow_up import denied_claim, owing_family
 
 
 def whole(queries: BillingQueries, name: str, **kwargs: Any) -> dict[str, Any]:
@@ -198,3 +200,47 @@ class TestClaimQueuePages:
         assert_pages_make_the_whole(queries, "no-response")
         assert_pages_make_the_whole(queries, "no-response", sort="expected_days")
         assert whole(queries, "no-response", as_of=TODAY - timedelta(days=1))["count"] == 1
+
+
+class TestWorklistPages:
+    def test_pages_of_a_billers_worklist_make_the_whole(
+            self, ledger_factory: LedgerFactory, ledger: BillingLedger, practice: Practice,
+            queries: BillingQueries) -> None:
+        ledger.seed_role_users()
+        claims = [f"claim:{denied_claim(ledger).claim_id}" for _ in range(3)]
+        roe = f"account:{owing_family(ledger)}"
+        supervisor = ledger_factory(actor="supervisor", seed=7)
+        supervisor.after_save.append(queries.catch_up)
+        assert queries.worklist("biller") == {"user": "biller", "as_of": TODAY, "count": 0,
+                                              "total_cents": 0, "waiting": 0, "items": []}
+        supervisor.assign_work(claims, "biller")
+
+        mine = queries.worklist("biller")
+        assert [i["item"] for i in mine["items"]] == sorted(claims)   # equal value x age
+        assert (mine["count"], mine["total_cents"], mine["waiting"]) == (3, 45_000, 0)
+        for size in (1, 2):
+            read = [queries.worklist("biller", limit=size, offset=offset)
+                    for offset in range(0, 4, size)]
+            assert [i for page in read for i in page["items"]] == mine["items"]
+            assert {(p["count"], p["total_cents"]) for p in read} == {(3, 45_000)}
+        assert queries.worklist()["items"] == mine["items"]     # every assigned item
+        assert [i["item"] for i in queries.worklist(unassigned=True)["items"]] == [roe]
+        assert queries.worklist("registrar")["count"] == 0
+
+
+def test_underpaid_lines_of_equal_variance_keep_the_order_they_were_paid_in(
+        ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
+    paid = []
+    for icn in ("ICN2", "ICN1"):
+        visit = open_visit(ledger, register_patient(ledger))
+        claim_id = submitted_claim(ledger, visit.encounter_id)
+        # 99214 allows 100.00: paid 70 + PR 20 is 10 short on each claim.
+        ledger.post_remittance(remit(
+            claim_id, svc("99214", 15_000, 7_000, cas("CO-45", 6_000), cas("PR-2", 2_000),
+                          modifiers=("25",)),
+            svc("93000", 5_000, 2_400, cas("CO-45", 2_000), cas("PR-2", 600)), icn=icn))
+        paid.append(visit.line_ids[0])
+    full = whole(queries, "underpaid")
+    assert [(r["line_id"], r["variance_cents"]) for r in full["items"]] == [
+        (paid[0], 1_000), (paid[1], 1_000)]
+    assert_pages_make_the_whole(queries, "underpaid")
