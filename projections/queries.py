@@ -225,10 +225,8 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         else:
             line_rows = []
         if line_parties is None:
-            # By line alone: with the account too, a prepared statement's generic plan on
-            # PostgreSQL filters every posting of the account against the list (10 ms).
-            line_parties = [(line, party, cents) for _, line, party, cents in self._line_parties(
-                "line_id", [r["line_id"] for r in line_rows], as_of, known_at)]
+            line_parties = self._page_line_parties([r["line_id"] for r in line_rows],
+                                                   as_of, known_at)
         per_line: dict[str, dict[str, int]] = {}
         for line, party, cents in line_parties:
             if cents:
@@ -247,6 +245,25 @@ class BillingQueries(FollowUpQueries, WorkQueues, Kpis):
         return {"encounters": [_encounter(e, lines.get(e["encounter_id"], []))
                                for e in encounters],
                 "total": len(encounters) if total is None else total, "offset": offset}
+
+    def _page_line_parties(self, line_ids: list[str], as_of: date | None,
+                           known_at: datetime | None) -> list[tuple[str, str, int]]:
+        """(line, party, cents) of a page's lines.
+
+        Found by line alone, the dates applied inside the sum, so that PostgreSQL has one
+        index to use whatever it knows: with the account in the condition too, the generic
+        plan of a prepared statement filters every posting of the account against the list
+        (10 ms at 5k postings); with the dates there, a table not yet analyzed (just
+        rebuilt) is read through the date index, every posting of the ledger (15 ms at 72k).
+        """
+        if not line_ids:
+            return []
+        extra, params = when(as_of, known_at)
+        marks = ", ".join("?" * len(line_ids))
+        return [(line, party, int(cents)) for line, party, cents in self.store.fetchall(
+            f"SELECT line_id, party, SUM(CASE WHEN 1 = 1{extra} THEN bucket_delta ELSE 0 END) "
+            f"FROM rm_postings WHERE line_id IN ({marks}) GROUP BY line_id, party",
+            [*params, *line_ids])]
 
     def _claims(self, account_no: str, as_of: date | None, known_at: datetime | None,
                 payers: dict[str, str], limit: int | None = None,
