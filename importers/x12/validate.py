@@ -17,11 +17,12 @@ import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -195,29 +196,63 @@ def report_from_json(doc: dict[str, Any]) -> ValidationReport:
                             tuple(ValidationIssue(**issue) for issue in doc["issues"]))
 
 
+def can_fork() -> bool:
+    """Whether this process may fork a copy of itself to validate (POSIX, and one thread).
+
+    A fork copies only the calling thread: with other threads running (the workstation's
+    workers, a test runner's), a lock one of them held would stay locked in the copy.
+    """
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 class BackgroundValidation:
     """pyx12 on a file's bytes in a child process; `report()` waits for its verdict.
 
-    The verdict is the one `validate()` gives on the same tokens. A child that cannot start,
-    dies or answers nonsense yields None, and the caller validates in-process instead.
+    The child is a fork of this process when it may fork (`can_fork`): it starts at once,
+    with the bytes and every module already in memory; otherwise a new interpreter
+    (`python -m importers.x12.validate`) reads the bytes on a pipe. Either way the verdict is
+    the one `validate()` gives on the same tokens. A child that cannot start, dies or answers
+    nonsense yields None, and the caller validates in-process instead.
     """
 
-    def __init__(self, raw: bytes, name: str) -> None:
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "importers.x12.validate", name], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    def __init__(self, raw: bytes, name: str, *, fork: bool | None = None) -> None:
         self.seen = (0, 0)
         self._report: ValidationReport | None = None
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._writer = threading.Thread(target=self._write, args=(self._process.stdin, raw),
-                                        daemon=True)
-        self._reader = threading.Thread(target=self._read, args=(self._process.stdout,),
-                                        daemon=True)
-        self._writer.start()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pid = 0
+        self._code: int | None = None   # the child's exit code, once waited for
+        self._writer: threading.Thread | None = None
+        if fork if fork is not None else can_fork():
+            readable = self._fork(raw, name)
+        else:
+            root = str(Path(__file__).resolve().parents[2])
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "importers.x12.validate", name], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._writer = threading.Thread(target=self._write, args=(self._process.stdin, raw),
+                                            daemon=True)
+            self._writer.start()
+            readable = self._process.stdout
+        self._reader = threading.Thread(target=self._read, args=(readable,), daemon=True)
         self._reader.start()
+
+    def _fork(self, raw: bytes, name: str) -> IO[bytes]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the child: validate, answer on the pipe, and leave without cleanup
+            code = 1
+            try:
+                os.close(read_end)
+                with os.fdopen(write_end, "w") as out:
+                    code = _answer(raw, name, out)
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self._pid = pid
+        return os.fdopen(read_end, "rb")
 
     @staticmethod
     def _write(pipe: IO[bytes], raw: bytes) -> None:
@@ -241,6 +276,16 @@ class BackgroundValidation:
                     self._report = None
                     return
 
+    def _wait(self) -> int:
+        """The child's exit code, once it has exited (waited for once)."""
+        if self._code is None:
+            if self._process is not None:
+                self._code = self._process.wait()
+            else:
+                _, status = os.waitpid(self._pid, 0)
+                self._code = os.waitstatus_to_exitcode(status)
+        return self._code
+
     def report(self, progress: Callable[[int, int], None] | None = None,
                ) -> ValidationReport | None:
         """Wait for the child's verdict (None: it gave none), passing its progress on."""
@@ -250,22 +295,24 @@ class BackgroundValidation:
             if progress is not None and self.seen != shown:
                 shown = self.seen
                 progress(*shown)
-        self._process.wait()
-        return self._report if self._process.returncode == 0 else None
+        return self._report if self._wait() == 0 else None
 
     def cancel(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
+        if self._code is None:
+            if self._process is not None:
+                self._process.kill()
+            else:
+                with suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
+        self._wait()
         self._reader.join()
-        self._writer.join()
+        if self._writer is not None:
+            self._writer.join()
 
 
-def main(argv: list[str]) -> int:
-    name = argv[0] if argv else "<input>"
+def _answer(raw: bytes, name: str, out: IO[str]) -> int:
+    """The child's work: tokenize `raw` as the importer does, validate, write the answer."""
     parent = os.getppid()
-    raw = sys.stdin.buffer.read()
-    out = sys.stdout
 
     def progress(done: int, total: int) -> None:
         if os.getppid() != parent:   # the importer died (killed, crashed): nobody will read
@@ -281,6 +328,10 @@ def main(argv: list[str]) -> int:
     out.write("report " + json.dumps(report_to_json(report)) + "\n")
     out.flush()
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return _answer(sys.stdin.buffer.read(), argv[0] if argv else "<input>", sys.stdout)
 
 
 if __name__ == "__main__":
