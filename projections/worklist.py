@@ -278,8 +278,9 @@ class WorkQueues(PatientSide):
                       "charge_cents", ("position",), row)
 
     # -- the queues ----------------------------------------------------------------------------
-    def _unbilled_sql(self, as_of: date) -> _Paged:
-        """What payers owe on lines no claim to them holds (plans filled in per page)."""
+    def _unbilled_sql(self, as_of: date, served_by: str | None = None) -> _Paged:
+        """What payers owe on lines no claim to them holds (plans filled in per page);
+        `served_by`: only lines with a date of service on or before it."""
         aliases = ("account_no", "encounter_id", "line_id", "payer_id", "code",
                    "service_date", "amount_cents")
         # Only lines the fold flags `unclaimed` (a payer with postings and no claim) can hold
@@ -289,7 +290,8 @@ class WorkQueues(PatientSide):
                "l.service_date AS service_date, SUM(p.bucket_delta) AS amount_cents "
                "FROM rm_lines l JOIN rm_postings p ON p.account_no = l.account_no "
                "AND p.line_id = l.line_id WHERE l.unclaimed = 1 AND p.effective_on <= ? "
-               f"AND p.party NOT IN (?, ?) AND {_UNCLAIMED} GROUP BY l.account_no, "
+               f"AND p.party NOT IN (?, ?) AND {_UNCLAIMED}"
+               + (" AND l.service_date <= ?" if served_by else "") + " GROUP BY l.account_no, "
                "l.encounter_id, l.line_id, p.party, l.code, l.service_date "
                "HAVING SUM(p.bucket_delta) > 0")
 
@@ -299,7 +301,8 @@ class WorkQueues(PatientSide):
                     "payer_id": r[3], "plan_id": "", "code": r[4],
                     "service_date": service_date, "amount_cents": int(r[6]),
                     "age_days": (as_of - service_date).days}
-        return _Paged(sql, (as_of.isoformat(), PATIENT, AGENCY), aliases,
+        params = (as_of.isoformat(), PATIENT, AGENCY, *([served_by] if served_by else []))
+        return _Paged(sql, params, aliases,
                       {**{a: a for a in aliases}, "age_days": "-service_date"},
                       "amount_cents", ("line_id", "payer_id"), row,
                       lambda rows: self._plans(rows, as_of))
@@ -394,9 +397,14 @@ class WorkQueues(PatientSide):
     def _timely_filing(self, as_of: date) -> list[dict[str, Any]]:
         contracts = self._contracts()
         window = as_of + timedelta(days=FILING_WINDOW_DAYS)
+        # A deadline is DOS + filing days (a contract's, else 365): work served after the
+        # window less the fewest days any contract gives cannot be due within it.
+        fewest = min([365, *(int(r["timely_filing_days"]) for r in contracts.rows)])
+        served_by = (window - timedelta(days=fewest)).isoformat()
         out = []
-        for c in self._rows("claims", f"state IN ({', '.join('?' * len(UNFILED))})",
-                            list(UNFILED), "position", (*CLAIM_FIELDS, "filing_override")):
+        for c in self._rows("claims", f"state IN ({', '.join('?' * len(UNFILED))}) AND "
+                            "service_date <= ?", [*UNFILED, served_by], "position",
+                            (*CLAIM_FIELDS, "filing_override")):
             service_date = date.fromisoformat(c["service_date"])
             deadline = contracts.deadline(c["payer_id"], c["plan_id"], service_date)
             if deadline <= window:
@@ -404,7 +412,7 @@ class WorkQueues(PatientSide):
                             "days_left": (deadline - as_of).days,
                             "override": bool(c["filing_override"])})
         unbilled: dict[tuple[str, str], dict[str, Any]] = {}
-        for x in self._unbilled(as_of):
+        for x in self._queue_rows(self._unbilled_sql(as_of, served_by)):
             deadline = contracts.deadline(x["payer_id"], x["plan_id"], x["service_date"])
             if deadline > window:
                 continue

@@ -244,3 +244,21 @@ def test_underpaid_lines_of_equal_variance_keep_the_order_they_were_paid_in(
     assert [(r["line_id"], r["variance_cents"]) for r in full["items"]] == [
         (paid[0], 1_000), (paid[1], 1_000)]
     assert_pages_make_the_whole(queries, "underpaid")
+
+
+def test_timely_filing_keeps_work_due_on_the_window_edge_under_each_contract(
+        ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
+    ledger.sign_contract("K2", SECONDARY, [SECONDARY_PLAN], practice.billing_npi, EFFECTIVE,
+                         timely_filing_days=90, fees=[])
+    primary = register_patient(ledger)
+    secondary = register_patient(ledger, last_name="ROE", coverage=(SECONDARY,))
+    # The window ends 30 days after today: due on its last day is in, a day later is out.
+    visits = {(payer, days): open_visit(ledger, account, charges=["99213"],
+                                        service_date=TODAY - timedelta(days=days))
+              for payer, account, edge in ((PRIMARY, primary, 335), (SECONDARY, secondary, 60))
+              for days in (edge, edge - 1)}
+    rows = whole(queries, "timely-filing")["items"]
+    assert [(r["payer_id"], r["encounter_id"], r["days_left"]) for r in rows] == [
+        (PRIMARY, visits[(PRIMARY, 335)].encounter_id, 30),
+        (SECONDARY, visits[(SECONDARY, 60)].encounter_id, 30)]
+    assert_pages_make_the_whole(queries, "timely-filing")
