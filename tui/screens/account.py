@@ -386,7 +386,8 @@ class AccountScreen(BillingScreen):
         self.places[name] = table_place
 
     def _show_lines(self, cursor_last: bool | None) -> None:
-        rows, keys = [], []
+        rows: list[tuple[Any, ...]] = []
+        keys: list[str] = []
         for line in self.lines:
             held = first(line, "by_party", "buckets", default={})
             rows.append((
@@ -404,7 +405,8 @@ class AccountScreen(BillingScreen):
                     f"visits {start + 1:,}-{start + shown:,} of {total:,}", cursor_last)
 
     def _show_claims(self, cursor_last: bool | None) -> None:
-        rows, keys = [], []
+        rows: list[tuple[Any, ...]] = []
+        keys: list[str] = []
         for claim in self.claims:
             rows.append((
                 first(claim, "claim_id"), first(claim, "payer_name", "payer_id"),
@@ -421,7 +423,8 @@ class AccountScreen(BillingScreen):
     def _show_ledger(self, cursor_last: bool | None) -> None:
         """The ledger page: money events in the order recorded, with the read model's running
         balance and who holds it after each (insurance / patient / agency)."""
-        rows, keys = [], []
+        rows: list[tuple[Any, ...]] = []
+        keys: list[str] = []
         for event in self.history:
             details = event.get("details") or {}
             party = party_name(str(details.get("party") or ""))

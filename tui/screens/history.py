@@ -162,8 +162,8 @@ class HistoryScreen(BillingScreen):
         self.known_at_mode = False
         # Where the page shown starts (None: the latest page) and the date it was read as of:
         # a reload keeps the place unless the workstation's date moved.
-        self.anchor: int | None = None
-        self.anchor_as_of: date | None = None
+        self.page_start: int | None = None
+        self.page_as_of: date | None = None
 
     def same_as(self, other: Screen[Any]) -> bool:
         return isinstance(other, HistoryScreen) and other.account_no == self.account_no
@@ -182,10 +182,10 @@ class HistoryScreen(BillingScreen):
 
     def reload(self) -> None:
         as_of = self.billing.as_of
-        if self.anchor is None or self.anchor_as_of != as_of:
+        if self.page_start is None or self.page_as_of != as_of:
             self.load(None, None, "last")
         else:   # the same page again, from its first event
-            self.load(None, self.anchor - 1, "keep")
+            self.load(None, self.page_start - 1, "keep")
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load(self, before: int | None, after: int | None, cursor: str) -> None:
@@ -213,13 +213,14 @@ class HistoryScreen(BillingScreen):
         earlier, later = bool(page.get("earlier")), bool(page.get("later"))
         self.events = events
         # On the latest page a reload reads the latest again (new events included).
-        self.anchor = events[0]["position"] if events and later else None
-        self.anchor_as_of = as_of
+        self.page_start = events[0]["position"] if events and later else None
+        self.page_as_of = as_of
         self.sub_title = (f"history of {self.account_no} · to "
                           f"{self.billing.as_of.isoformat()}")
         table = self.query_one("#timeline", TurningTable)
         kept = table.cursor_row
-        rows, keys = [], []
+        rows: list[tuple[Any, ...]] = []
+        keys: list[str] = []
         for row in events:
             event_type = str(first(row, "event_type", "type", "name"))
             rows.append((
