@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from domain.money import Cents, format_usd
-from tests.builders import open_visit, register_patient
+from tests.builders import open_visit, register_patient, submitted_claim
 from tests.tui.conftest import Desk, open_account, settle
 from tui.screens.account import AccountScreen
 from tui.screens.history import HistoryScreen
@@ -157,6 +157,27 @@ class TestVisitAndClaimPages:
             await settle(pilot)
             assert dates() == ["2024-10-03", "2024-10-04", "2024-10-05"]
             assert lines.cursor_row == 2
+
+    async def test_claims_open_on_the_latest_and_turn_back_by_keys(
+            self, desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+        account = register_patient(desk.ledger, last_name="CLAIMS", first_name="CARL")
+        claims = [submitted_claim(desk.ledger, open_visit(
+            desk.ledger, account, charges=("93000",),
+            service_date=date(2024, 11, day)).encounter_id) for day in range(1, 5)]
+        monkeypatch.setattr(AccountScreen, "page_size", 3)
+        app = desk.app()
+        async with app.run_test(size=(120, 30)) as pilot:
+            table = await open_tab(pilot, account, 2)
+            assert table.id == "claims"
+            assert [row[0] for row in rows(app, "claims")] == claims[1:]
+            assert caption(app, "claims").startswith("claims 2-4 of 4")
+            await pilot.press("left_square_bracket")
+            await settle(pilot)
+            assert [row[0] for row in rows(app, "claims")] == claims[:1]
+            await pilot.press("end")
+            await settle(pilot)
+            assert [row[0] for row in rows(app, "claims")] == claims[1:]
+            assert table.cursor_row == 2
 
     async def test_one_page_of_claims_shows_no_page_caption(self, desk: Desk) -> None:
         app = desk.app()
