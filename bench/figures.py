@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -228,18 +230,22 @@ def era_figures(target: Target, generated: Generated, claims: int, workdir: Path
     ledger.close()
     about = f"{era.claims:,}-claim 835 by {era.source}" + (f"; {era.note}" if era.note else "")
     try:
-        checked, validate_wall = run_worker("validate", {"path": str(era.path)}, timeout)
+        with children_cpu() as anchor_cpu:
+            checked, validate_wall = run_worker("validate", {"path": str(era.path)}, timeout)
     except Exception as error:
         return [missing(name, f"pyx12 anchor failed ({_why(error)})", ">= 0.7x anchor")], about
     anchor = era.claims / validate_wall
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     try:
-        seconds, how, events = _import_835(target, era, timeout)
+        with children_cpu() as import_cpu:
+            seconds, how, events = _import_835(target, era, timeout)
     except Exception as error:
         return [missing(name, _why(error), ">= 0.7x anchor")], about
-    project = _catch_up_seconds(target) if read_models_at_head else None
+    caught_up = _catch_up_seconds(target) if read_models_at_head else None
+    project = caught_up[0] if caught_up is not None else None
     total = seconds + (project or 0.0)
-    if project is not None:
-        projected = f", + read-model catch-up {project:.1f}s"
+    if caught_up is not None:
+        projected = f", + read-model catch-up {caught_up[0]:.1f}s (CPU {caught_up[1]:.1f}s)"
     else:
         projected = ", read-model catch-up not timed (the capped rebuild left the read models " \
             "behind)"
@@ -247,11 +253,40 @@ def era_figures(target: Target, generated: Generated, claims: int, workdir: Path
             extra = events / rebuild_rate
             projected += (f"; at the measured rebuild rate it would add ~{extra:.0f}s "
                           f"(ratio ~{era.claims / (seconds + extra) / anchor:.2f}x)")
-    note = (f"{how}: {seconds:.1f}s, {events:,} events{projected}"
-            + f"; pyx12 alone {validate_wall:.1f}s (process) / {checked['seconds']:.1f}s "
-            f"(validation only)")
+    # CPU beside wall time: on a shared machine the wall times move with the others' load.
+    note = (f"{how}: {seconds:.1f}s (CPU {import_cpu[0]:.1f}s, pyx12 {_validation_mode()}), "
+            f"{events:,} events{projected}"
+            + f"; pyx12 alone {validate_wall:.1f}s (process, CPU {anchor_cpu[0]:.1f}s) / "
+            f"{checked['seconds']:.1f}s (validation only); 1-min load {load:.1f} on "
+            f"{os.cpu_count()} cores")
     return [ratio_figure(name, era.claims / total, "claims/s", anchor,
                          "pyx12 validation alone", 0.7, note)], about
+
+
+@contextmanager
+def children_cpu() -> Iterator[list[float]]:
+    """CPU seconds (user + system) of the child processes waited for inside the block."""
+    def used() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    spent = [0.0]
+    before = used()
+    try:
+        yield spent
+    finally:
+        spent[0] = used() - before
+
+
+def _validation_mode() -> str:
+    """How the importer will run pyx12 here (importers.remittance_import's own rule)."""
+    from importers import remittance_import
+
+    how = os.environ.get(remittance_import.VALIDATE_ENV_VAR, "auto")
+    if how == "auto":
+        how = "in a second process" if remittance_import._two_cores() else "in-process"
+        how += f" for files of {remittance_import.BACKGROUND_MIN_BYTES // 1024} KiB or more"
+    return how
 
 
 def _import_835(target: Target, era: EraFile, timeout: float) -> tuple[float, str, int]:
@@ -277,19 +312,20 @@ def _import_835(target: Target, era: EraFile, timeout: float) -> tuple[float, st
             int(result["events"]))
 
 
-def _catch_up_seconds(target: Target) -> float | None:
+def _catch_up_seconds(target: Target) -> tuple[float, float] | None:
+    """Wall and CPU seconds of the read models' catch-up (None: no read models here)."""
     try:
         from projections.queries import BillingQueries, store_for
     except ImportError:
         return None
     ledger = target.open_ledger()
     queries = BillingQueries(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     queries.catch_up()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     queries.close()
     ledger.close()
-    return seconds
+    return seconds, cpu
 
 
 # -- 4. one command ---------------------------------------------------------------------------
