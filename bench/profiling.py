@@ -115,7 +115,7 @@ def profile_missed(target: Target, figures: list[Figure], generated: Generated,
         jobs.append((f"keypress -> saved: {len(accounts)} post_patient_payment", payments))
     whales = list(generated.whales)
     if hit("account screen") and whales:
-        jobs.append(("account screen query: account + history of the largest account",
+        jobs.append(("account screen query: the first screenful of the largest account",
                      lambda: lambda: account_query(target, whales[-1], repeat=1)))
     leftover = generated.pending[era_claims:era_claims + 300]
     if hit("835 posting") and len(leftover) >= 20:
