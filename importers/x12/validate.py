@@ -241,7 +241,12 @@ class BackgroundValidation:
 
     def _fork(self, raw: bytes, name: str) -> IO[bytes]:
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:   # no process to spare: the caller validates in-process
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if pid == 0:   # the child: validate, answer on the pipe, and leave without cleanup
             code = 1
             try:
