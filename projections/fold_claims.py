@@ -63,6 +63,15 @@ def _lines_claimed(fold: Fold, fact: Fact, stream: Row | None) -> None:
         fold.put("lines", line_id, line)
 
 
+def _first_posting_of(fold: Fold, line: Row | None, payer: str) -> list[str]:
+    """A payer's first posting on a line: note the payer, and whether one lacks a claim."""
+    assert line is not None
+    line["payers"] = payers = [*line["payers"], payer]
+    line["unclaimed"] = _unclaimed(line)
+    fold.put("lines", line["line_id"], line)
+    return payers
+
+
 def _unclaimed(line: Row) -> int:
     """1 when a payer with postings on the line has no claim on it: the unbilled queue
     reads only these lines (projections.worklist)."""
@@ -70,6 +79,7 @@ def _unclaimed(line: Row) -> int:
     return int(any(payer not in claims for payer in line["payers"]))
 
 
+_NOT_PAYERS = frozenset({PATIENT, AGENCY})
 # A posting's category -> (its sign in the line balance, its text): looked up once, not per row.
 _CATEGORIES = {c: (BALANCE_SIGN[c], c.value) for c in BALANCE_SIGN}
 
@@ -116,15 +126,14 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
     claim_id = ""
     append = fold.state.append
     position, recorded_at = fact.position, fold.recorded_at
+    payers = line["payers"] if line is not None else None
     for seq, p in enumerate(postings_of(event, d)):
         sign, category = _CATEGORIES[p.category]
         delta = sign * p.amount_cents
         effect += delta
         party = p.party
-        if line is not None and party not in line["payers"] and party not in (PATIENT, AGENCY):
-            line["payers"] = [*line["payers"], party]
-            line["unclaimed"] = _unclaimed(line)
-            fold.put("lines", p.line_id, line)
+        if payers is not None and party not in payers and party not in _NOT_PAYERS:
+            payers = _first_posting_of(fold, line, party)
         party_claim = "" if party == PATIENT else claims.get(party, "")
         claim_id = claim_id or party_claim
         # In the column order of schema's `postings` (checked below, at import).

@@ -146,9 +146,9 @@ class WorkQueues(PatientSide):
 
         `sort` names a field ("-field" sorts descending, as does `descending`); `filter`
         keeps rows whose fields equal the given values; `search` keeps rows where any text
-        field contains it (case-insensitive). A queue read by one SQL query (`_paged`) is
-        sorted, paged, counted and totalled by the database when no search or filter asks
-        for more, so a page costs one query whatever the queue's length.
+        field contains it (case-insensitive). A queue read by one SQL query (`_queue_sources`)
+        is sorted, paged, counted and totalled by the database when no search or filter asks
+        for more (and the sort field is one of its columns), so a page costs one query.
         """
         if name not in QUEUES:
             raise NotFoundError(f"no queue {name!r}; queues: {', '.join(QUEUES)}")
@@ -177,7 +177,7 @@ class WorkQueues(PatientSide):
         return {**head, "count": len(rows), "total_cents": total, "items": page}
 
     def _queue_page(self, source: _Paged, key: str, reverse: bool, limit: int | None,
-              offset: int) -> dict[str, Any]:
+                    offset: int) -> dict[str, Any]:
         """One page of a SQL queue, with the whole queue's count and total (window sums)."""
         columns = ", ".join(f"q.{a}" for a in source.aliases)
         sql = (f"SELECT {columns}, COUNT(*) OVER (), SUM(q.{source.amount}) OVER () "
