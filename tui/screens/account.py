@@ -39,9 +39,10 @@ from tui.dialogs.registration import AddCoverageDialog, ReorderCoverageDialog
 from tui.formatting import day, ellipsize, mask, mask_date, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
-from tui.screens.history import TurningTable, recorded_span, turn_hint
+from tui.screens.history import recorded_span, turn_hint
 from tui.screens.shapes import as_dict, first, rows_of
 from tui.widgets.table import Table
+from tui.widgets.turning_table import TurningTable
 
 PATIENT, AGENCY = "PATIENT", "AGENCY"
 ORDER_LETTERS = "PSTABCDEFGH"  # coverage order as X12 SBR01 spells it
