@@ -90,7 +90,9 @@ def _icd10_module() -> ModuleType:
         warnings.simplefilter("ignore", DeprecationWarning)
         import simple_icd_10_cm  # noqa: PLC0415 - deferred on purpose, see above
 
-    return simple_icd_10_cm
+    # The package ships no type information, so its name alone is typed Any.
+    module: ModuleType = simple_icd_10_cm
+    return module
 
 
 def normalize_icd10(code: str) -> str:

@@ -373,7 +373,8 @@ class Encounter(BillingAggregate):
     @property
     def write_off_requests(self) -> dict[str, dict[str, Any]]:
         # Created lazily: encounters stored before write-off requests existed replay fine.
-        return self.__dict__.setdefault("_write_off_requests", {})
+        requests: dict[str, dict[str, Any]] = self.__dict__.setdefault("_write_off_requests", {})
+        return requests
 
     def pending_write_off(self, request_id: str) -> dict[str, Any]:
         request = self.write_off_requests.get(request_id)

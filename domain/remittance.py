@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from domain.errors import BillingError
+from domain.money import Cents
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class ClaimRemit:
     claim_id: str                   # CLP01, our CLM01
     status_code: str                # CLP02
     charge_cents: int               # CLP03
-    paid_cents: int                 # CLP04
+    paid_cents: Cents               # CLP04
     patient_responsibility_cents: int  # CLP05, cross-checked only
     payer_claim_control_number: str  # CLP07
     paid_on: date

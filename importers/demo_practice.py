@@ -37,6 +37,7 @@ from domain.codes import is_billable_icd10, is_valid_npi
 from domain.errors import BillingError, RuleViolation
 from domain.identity import acting_as
 from domain.ledger import PATIENT
+from domain.money import Cents
 from domain.remittance import CasAdjustment, ClaimRemit, ServiceRemit
 
 # Who does what in the simulated office, recorded as each event's actor: the demo users the
@@ -1090,7 +1091,7 @@ class DemoPractice:
         return ClaimRemit(
             claim_id=info.claim_id, status_code=status,
             charge_cents=sum(s.charge_cents for s in services),
-            paid_cents=sum(s.paid_cents for s in services),
+            paid_cents=Cents(sum(s.paid_cents for s in services)),
             patient_responsibility_cents=sum(a.amount_cents for s in services
                                              for a in s.adjustments if a.group == "PR"),
             payer_claim_control_number=icn or info.icn, paid_on=self.day,
@@ -1189,7 +1190,7 @@ class DemoPractice:
         original = info.remits[0]
         reversal = ClaimRemit(
             claim_id=info.claim_id, status_code="22", charge_cents=-original.charge_cents,
-            paid_cents=-original.paid_cents,
+            paid_cents=Cents(-original.paid_cents),
             patient_responsibility_cents=-original.patient_responsibility_cents,
             payer_claim_control_number=original.payer_claim_control_number, paid_on=self.day,
             source=self.era_source(info), services=tuple(

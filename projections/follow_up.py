@@ -31,7 +31,7 @@ from typing import Any
 
 from domain.errors import ValidationError
 from domain.ledger import AGENCY, PATIENT
-from domain.money import AmountError, cents_from_text, format_plain
+from domain.money import AmountError, Cents, cents_from_text, format_plain
 from projections.aging import BUCKETS, aging_bucket
 from projections.reads import to_date
 from projections.worklist import WorkQueues
@@ -136,8 +136,8 @@ class AssignmentRule:
     queue: str | None = None
     payer: str | None = None
     bucket: str | None = None
-    min_cents: int | None = None
-    max_cents: int | None = None
+    min_cents: Cents | None = None
+    max_cents: Cents | None = None
     letters: str | None = None
     kind: str | None = None
 
@@ -150,7 +150,7 @@ class AssignmentRule:
                 raise ValidationError(f"rule part {part!r} must be NAME=VALUE")
             if name in ("min", "max"):
                 try:
-                    values[f"{name}_cents"] = int(cents_from_text(value))
+                    values[f"{name}_cents"] = cents_from_text(value)
                 except AmountError:
                     raise ValidationError(f"{name}={value}: not an amount") from None
             elif name in ("queue", "payer", "bucket", "letters", "kind"):

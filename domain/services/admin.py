@@ -5,8 +5,8 @@ from __future__ import annotations
 import calendar
 import os
 import re
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol, cast
 
 from domain.errors import AlreadyExistsError, PermissionDenied, ValidationError
 from domain.identity import acting_as
@@ -15,6 +15,17 @@ from domain.services.core import LedgerCore, command
 from domain.users import AccessLog, Books, Role, UserDirectory
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class _AccessRecorded(Protocol):
+    """What an ``AccessLog.AccessRecorded`` event carries; `@event` makes its class at
+    runtime, so the library's event protocol is all a type checker sees of it."""
+
+    actor: str
+    timestamp: datetime
+    action: str
+    subject: str
+    terminal: str
 
 
 class AdminCommands(LedgerCore):
@@ -106,7 +117,8 @@ class AdminCommands(LedgerCore):
             if not page:
                 break
             for notification in page:
-                event = self.mapper.to_domain_event(notification)
+                # Only AccessRecorded events are selected (the topic filter above).
+                event = cast(_AccessRecorded, self.mapper.to_domain_event(notification))
                 if user is not None and event.actor != user:
                     continue
                 if since is not None and event.timestamp.date() < since:

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -52,7 +52,7 @@ _NAMES = {"PatientAccount": "account", "Encounter": "encounter", "Claim": "claim
           "Chargemaster": "chargemaster"}
 
 
-class LedgerCore(Application):
+class LedgerCore(Application[UUID]):
     """An eventsourcing Application with our transcoder, identity and save hooks."""
 
     name = "claimdesk"
@@ -68,7 +68,8 @@ class LedgerCore(Application):
         self.actor = actor
         self.as_user = as_user
         self.ids = IdSource(seed)
-        self.after_save: list[Callable[[], None]] = []
+        # Hooks run after each save; what they return (e.g. events caught up) is ignored.
+        self.after_save: list[Callable[[], object]] = []
         self.role: Role | None = None   # of the command running now; None = every role
 
     def construct_transcoder(self) -> Transcoder:
@@ -109,7 +110,8 @@ class LedgerCore(Application):
             held = self._get(cls)
         else:
             for event in self.repository.event_store.get(held.id, gt=held.version):
-                event.mutate(held)
+                # The store's events are typed by the library's protocol; ours are these.
+                cast(BillingAggregate.Event, event).mutate(held)
         cache[cls] = held
         # Commands mutate what they are given; hand out a copy, keep the original clean.
         return copy.deepcopy(held)

@@ -36,7 +36,7 @@ from domain.letters import (
     pre_collection_notice,
     render_pdf,
 )
-from domain.money import format_plain
+from domain.money import Cents, format_plain
 from domain.patient_account import PatientAccount
 from domain.practice import Payer, Provider
 from domain.services.claims import ClaimCommands
@@ -130,7 +130,7 @@ class FollowUpCommands(PracticeCommands, ClaimCommands, CollectionCommands):
     def log_follow_up(
         self, item: str, channel: str, outcome: str, *, note: str = "",
         next_action_on: date | None = None, promise_on: date | None = None,
-        promise_cents: int | None = None, reason: str = "", contact: str = "",
+        promise_cents: Cents | None = None, reason: str = "", contact: str = "",
     ) -> str:
         """Record a call or letter and its outcome; the item comes back on `next_action_on`
         (by default: the day after a promised date, or a few days per outcome)."""
@@ -138,8 +138,8 @@ class FollowUpCommands(PracticeCommands, ClaimCommands, CollectionCommands):
         today = self.today()
         if outcome == Outcome.PROMISE_TO_PAY and promise_cents is not None and (
                 work.kind == "account"):
-            owed = (sum(c for _, _, c in self.patient_lines(work.key))
-                    - self.credit_cents(work.key))
+            owed = Cents(sum(c for _, _, c in self.patient_lines(work.key))
+                         - self.credit_cents(work.key))
             if promise_cents > owed:
                 raise RuleViolation(
                     f"the promise ({format_plain(promise_cents)}) is more than account {work.key} "

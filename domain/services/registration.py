@@ -133,8 +133,8 @@ class RegistrationCommands(LedgerCore):
                           "birth_date": account.birth_date.isoformat(), "sex": account.sex,
                           "address": account.address}
         else:
-            require(bool(subscriber) and bool(subscriber.get("last_name"))
-                    and bool(subscriber.get("first_name")),
+            require(bool(subscriber and subscriber.get("last_name")
+                         and subscriber.get("first_name")),
                     "a dependent's policy needs the subscriber's name")
         position = None
         if order is not None:

@@ -367,13 +367,15 @@ def _codes(node: ET.Element | None, *codes: str) -> None:
         _text(valid, "code", code)
 
 
-def _template() -> ET.ElementTree:
+def _template() -> ET.ElementTree[ET.Element]:
     source = files("pyx12").joinpath("map", "277.5010.X212.xml")
     with source.open("rb") as handle:
         return ET.parse(handle)
 
 
-def _fix_envelope(tree: ET.ElementTree, group: str, version: str, set_id: str) -> ET.Element:
+def _fix_envelope(
+    tree: ET.ElementTree[ET.Element], group: str, version: str, set_id: str,
+) -> ET.Element:
     root = tree.getroot()
     _codes(root.find(".//segment[@xid='GS']/element[@xid='GS01']"), group)
     _codes(root.find(".//segment[@xid='GS']/element[@xid='GS08']"), version)
@@ -394,7 +396,9 @@ def _fix_envelope(tree: ET.ElementTree, group: str, version: str, set_id: str) -
     return st_loop
 
 
-def _generated(set_id: str, group: str, version: str, body: Sequence[Loop]) -> ET.ElementTree:
+def _generated(
+    set_id: str, group: str, version: str, body: Sequence[Loop],
+) -> ET.ElementTree[ET.Element]:
     tree = _template()
     root = tree.getroot()
     root.set("xid", set_id)
@@ -419,7 +423,7 @@ def _generated(set_id: str, group: str, version: str, body: Sequence[Loop]) -> E
     return tree
 
 
-MAPS: dict[str, tuple[str, str, str, Callable[[], ET.ElementTree]]] = {
+MAPS: dict[str, tuple[str, str, str, Callable[[], ET.ElementTree[ET.Element]]]] = {
     # file name -> (set id, GS01, GS08, builder)
     "270.5010.X279.A1.claimdesk.xml": (
         "270", "HS", VERSION_270_271,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from domain import clock
-from domain.money import format_usd
+from domain.money import Cents, format_usd
 from importers.claim_status_import import import_277
 from importers.eligibility_import import import_271
 from importers.sandbox_inquiries import InquirySandboxError, answer_270, answer_276
@@ -197,7 +197,7 @@ def _import_answers(args: argparse.Namespace, context: Context) -> int:
     return 1 if any(result.status == "refused" for result in results) else 0
 
 
-def _money(cents: int | None) -> str:
+def _money(cents: Cents | None) -> str:
     return "-" if cents is None else format_usd(cents)
 
 
