@@ -24,6 +24,7 @@ run: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 typecheck: venv
 	$(BIN)/mypy
