@@ -391,12 +391,14 @@ class SQLiteProjectionStore(ProjectionStore):
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        # Checkpoint the WAL every ~40 MB instead of every 4 MB while rebuilding.
+        # Checkpoint the WAL every ~40 MB instead of every 4 MB while rebuilding, then put
+        # back whatever interval the connection had (not SQLite's default).
+        (before,) = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()
         self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
         try:
             yield
         finally:
-            self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
