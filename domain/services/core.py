@@ -275,7 +275,8 @@ def _select_streams(recorder: Any, ids: list[UUID]) -> list[StoredEvent]:
                 "SELECT originator_id, originator_version, topic, state FROM "
                 f"{table} WHERE originator_id IN ({marks}) "
                 "ORDER BY originator_id, originator_version",
-                [i.hex if datastore.originator_id_type == "uuid" else str(i) for i in ids])
+                # As the recorder writes them: a UUID as its hex, whatever the id type.
+                [i.hex if isinstance(i, UUID) else i for i in ids])
             rows = cursor.fetchall()
         convert = recorder.convert_originator_id
         return [StoredEvent(originator_id=convert(o), originator_version=v, topic=t, state=s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from domain.application import BillingLedger
@@ -35,3 +37,22 @@ def test_many_pages_of_streams(ledger: BillingLedger, practice: Practice,
     monkeypatch.setattr(core, "STREAMS_PER_QUERY", 2)
     found = ledger._get_many(Encounter, [(v.encounter_id,) for v in visits])
     assert [e.encounter_id for e in found.values()] == [v.encounter_id for v in visits]
+
+
+def test_a_store_with_text_stream_ids_is_read_in_one_query_too(tmp_path: Path) -> None:
+    """ORIGINATOR_ID_TYPE=text: the recorder stores a UUID as its hex, and so is it asked."""
+    from freezegun import freeze_time
+
+    from domain.storage import resolve_store
+    from tests.builders import TODAY, set_up_practice
+
+    env = {**resolve_store(str(tmp_path / "text-ids.sqlite3")).event_store_env(),
+           "ORIGINATOR_ID_TYPE": "text"}
+    with freeze_time(TODAY):
+        ledger = BillingLedger(env=env, actor="biller", seed=3)
+        set_up_practice(ledger)
+        visit = open_visit(ledger, register_patient(ledger))
+        stored = core._select_streams(ledger.recorder, [Encounter.create_id(visit.encounter_id)])
+        assert stored and {s.originator_version for s in stored} == set(
+            range(1, len(stored) + 1))
+        ledger.close()
