@@ -251,6 +251,12 @@ class BackgroundValidation:
             code = 1
             try:
                 os.close(read_end)
+                # Nothing of the child's reaches the importer's terminal or its --json output
+                # (and its copy of stdout's buffer is never flushed a second time).
+                quiet = os.open(os.devnull, os.O_RDWR)
+                for stream in (0, 1, 2):
+                    os.dup2(quiet, stream)
+                sys.stdout = sys.stderr = os.fdopen(quiet, "w")  # whatever they wrapped before
                 with os.fdopen(write_end, "w") as out:
                     code = _answer(raw, name, out)
             finally:

@@ -181,3 +181,28 @@ def test_one_process_only_when_asked(
 
     monkeypatch.setattr(remittance_import, "BackgroundValidation", no_child)
     assert import_835(ledger, MIN, "835_min.x12").status == "posted"
+
+
+def test_nothing_the_forked_child_prints_reaches_the_importers_output(
+        capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`claimdesk import 835 --json` writes one document: a warning printed by anything the
+    child runs (or a flush of stdout's buffer inherited from the importer) must not join it."""
+    from importers.x12 import validate as validate_module
+
+    real = validate_module._answer
+
+    def noisy(raw: bytes, name: str, out: Any) -> int:
+        print("child-noise-out")
+        os.write(2, b"child-noise-err\n")
+        return real(raw, name, out)
+
+    monkeypatch.setattr(validate_module, "_answer", noisy)
+    print("importer-buffered", end="")   # still in stdout's buffer when the fork happens
+    child = BackgroundValidation(MIN, "x.835", fork=True)
+    try:
+        assert child.report() == validate(*tokenize(decode(MIN)))
+    finally:
+        child.cancel()
+    out, err = capfd.readouterr()
+    assert "child-noise" not in out + err
+    assert out.count("importer-buffered") == 1
