@@ -66,7 +66,10 @@ def _lines_claimed(fold: Fold, fact: Fact, stream: Row | None) -> None:
 def _first_posting_of(fold: Fold, line: Row | None, payer: str) -> list[str]:
     """A payer's first posting on a line: note the payer, and whether one lacks a claim."""
     assert line is not None
-    line["payers"] = payers = [*line["payers"], payer]
+    known = line["payers"]
+    payers = [*(known or []), payer]
+    if known is not None:   # NULL (a row from an older version) stays unknown: see _unclaimed
+        line["payers"] = payers
     line["unclaimed"] = _unclaimed(line)
     fold.put("lines", line["line_id"], line)
     return payers
@@ -74,9 +77,10 @@ def _first_posting_of(fold: Fold, line: Row | None, payer: str) -> list[str]:
 
 def _unclaimed(line: Row) -> int:
     """1 when a payer with postings on the line has no claim on it: the unbilled queue
-    reads only these lines (projections.worklist)."""
-    claims = line["claims"]
-    return int(any(payer not in claims for payer in line["payers"]))
+    reads only these lines (projections.worklist). A row an older version wrote without
+    `payers` (NULL) may hide some: 1, as the query checks the postings itself."""
+    claims, payers = line["claims"], line["payers"]
+    return 1 if payers is None else int(any(payer not in claims for payer in payers))
 
 
 _NOT_PAYERS = frozenset({PATIENT, AGENCY})
@@ -126,7 +130,7 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
     claim_id = ""
     append = fold.state.append
     position, recorded_at = fact.position, fold.recorded_at
-    payers = line["payers"] if line is not None else None
+    payers = (line["payers"] or []) if line is not None else None
     for seq, p in enumerate(postings_of(event, d)):
         sign, category = _CATEGORIES[p.category]
         delta = sign * p.amount_cents
