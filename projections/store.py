@@ -41,6 +41,9 @@ class ProjectionStore(ABC):
     """The SQL both engines share; subclasses supply the connection and transactions."""
 
     dialect = "sql"
+    # After a text ORDER BY term: order by code point, as SQLite and Python's sort do
+    # (PostgreSQL's default follows the database's collation, where "a7" < "B7").
+    by_code_point = ""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -419,6 +422,7 @@ class PostgresProjectionStore(ProjectionStore):
     """Read models as rm_ tables in the event store's PostgreSQL database."""
 
     dialect = "postgres"
+    by_code_point = ' COLLATE "C"'
 
     def __init__(self, url: str, schema: str | None = None) -> None:
         import psycopg  # noqa: PLC0415 - optional until a PostgreSQL ledger is used

@@ -72,7 +72,8 @@ class _Paged:
 
     `sql` selects `aliases` in order; `fields` maps each sortable row field to its alias
     ("-alias": the field grows as the alias falls, as age_days does with service_date);
-    `tie` orders rows whose sort keys are equal, as the full read lists them.
+    `tie` orders rows whose sort keys are equal, as the full read lists them; `numbers`:
+    the aliases that are not text (every other one sorts by code point, `collate`).
     """
 
     sql: str
@@ -83,15 +84,24 @@ class _Paged:
     tie: tuple[str, ...]
     row: Callable[[tuple[Any, ...]], dict[str, Any]]
     finish: Callable[[list[dict[str, Any]]], None] | None = None   # fills in a page's rows
+    numbers: frozenset[str] = frozenset()
 
-    def order_by(self, field: str, reverse: bool) -> str:
+    def term(self, alias: str, collate: str) -> str:
+        """`q.alias` to sort by; `collate` ("" or ' COLLATE "C"', the store's
+        `by_code_point`) after a text one, so text sorts as Python sorts it."""
+        return f"q.{alias}" if alias in self.numbers else f"q.{alias}{collate}"
+
+    def tie_order(self, collate: str) -> str:
+        return ", ".join(self.term(t, collate) for t in self.tie)
+
+    def order_by(self, field: str, reverse: bool, collate: str = "") -> str:
         """ORDER BY as Python's stable sort on (value is None, value): ties keep `tie`."""
         alias = self.fields[field]
         flip = alias.startswith("-")
         alias = alias.lstrip("-")
         nulls, values = " DESC" if reverse else "", " DESC" if reverse != flip else ""
-        return ", ".join((f"(q.{alias} IS NULL){nulls}", f"q.{alias}{values}",
-                          *(f"q.{t}" for t in self.tie)))
+        return ", ".join((f"(q.{alias} IS NULL){nulls}", f"{self.term(alias, collate)}{values}",
+                          self.tie_order(collate)))
 
 
 class _Contracts:
@@ -181,7 +191,8 @@ class WorkQueues(PatientSide):
         """One page of a SQL queue, with the whole queue's count and total (window sums)."""
         columns = ", ".join(f"q.{a}" for a in source.aliases)
         sql = (f"SELECT {columns}, COUNT(*) OVER (), SUM(q.{source.amount}) OVER () "
-               f"FROM ({source.sql}) q ORDER BY {source.order_by(key, reverse)}")
+               f"FROM ({source.sql}) q "
+               f"ORDER BY {source.order_by(key, reverse, self.store.by_code_point)}")
         params: list[Any] = list(source.params)
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -215,7 +226,7 @@ class WorkQueues(PatientSide):
     def _queue_rows(self, source: _Paged) -> list[dict[str, Any]]:
         """Every row of a SQL queue, in its own order (the order ties keep when sorted)."""
         columns = ", ".join(f"q.{a}" for a in source.aliases)
-        order = ", ".join(f"q.{t}" for t in source.tie)
+        order = source.tie_order(self.store.by_code_point)
         rows = [source.row(r) for r in self.store.fetchall(
             f"SELECT {columns} FROM ({source.sql}) q ORDER BY {order}", source.params)]
         if source.finish is not None:
@@ -225,10 +236,11 @@ class WorkQueues(PatientSide):
     # -- the data each queue reads ---------------------------------------------------------------
     def _open_balances(self, as_of: date, having: str) -> list[tuple[str, str, str, int]]:
         """(account_no, line_id, party, cents) of the line-party balances `having` picks."""
+        c = self.store.by_code_point   # the Python sorts after keep this order on ties
         return [(a, line, party, int(cents)) for a, line, party, cents in self.store.fetchall(
             f"SELECT b.account_no, b.line_id, b.party, b.cents FROM ("
             f"{_BALANCES.format(having=having)}) b "
-            "JOIN rm_lines l ON l.line_id = b.line_id ORDER BY b.line_id, b.party",
+            f"JOIN rm_lines l ON l.line_id = b.line_id ORDER BY b.line_id{c}, b.party{c}",
             (as_of.isoformat(),))]
 
     def _plans(self, rows: list[dict[str, Any]], as_of: date) -> None:
@@ -275,7 +287,8 @@ class WorkQueues(PatientSide):
         return _Paged(sql, tuple(params), aliases,
                       {**{f: f for f in CLAIM_FIELDS}, "amount_cents": "charge_cents",
                        "age_days": "-service_date", **fields},
-                      "charge_cents", ("position",), row)
+                      "charge_cents", ("position",), row,
+                      numbers=frozenset({"charge_cents", "position", "expected_days"}))
 
     # -- the queues ----------------------------------------------------------------------------
     def _unbilled_sql(self, as_of: date, served_by: str | None = None) -> _Paged:
@@ -305,7 +318,7 @@ class WorkQueues(PatientSide):
         return _Paged(sql, params, aliases,
                       {**{a: a for a in aliases}, "age_days": "-service_date"},
                       "amount_cents", ("line_id", "payer_id"), row,
-                      lambda rows: self._plans(rows, as_of))
+                      lambda rows: self._plans(rows, as_of), frozenset({"amount_cents"}))
 
     def _unbilled(self, as_of: date) -> list[dict[str, Any]]:
         return self._queue_rows(self._unbilled_sql(as_of))
@@ -389,7 +402,7 @@ class WorkQueues(PatientSide):
              "days_waiting": "-last_submitted_on"}, as_of, more)
         # The select list's CASE comes before the WHERE's: its parameters go first.
         return _Paged(paged.sql, (*days_params, *paged.params), paged.aliases, paged.fields,
-                      paged.amount, paged.tie, paged.row)
+                      paged.amount, paged.tie, paged.row, numbers=paged.numbers)
 
     def _no_response(self, as_of: date) -> list[dict[str, Any]]:
         return self._queue_rows(self._no_response_sql(as_of))
