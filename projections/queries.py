@@ -72,7 +72,10 @@ class BillingQueries(AccountHistory, FollowUpQueries, WorkQueues, Kpis):
         if search.strip():
             where, params = account_search(search)
         sql = (f"SELECT account_no, name, birth_date, guarantor_account_no FROM rm_accounts "
-               f"WHERE {where} ORDER BY name, account_no")
+               # By code point on PostgreSQL too, so a page of the search answers the same
+               # order on both stores whatever the server's collation.
+               f"WHERE {where} ORDER BY name{self.store.by_code_point}, "
+               f"account_no{self.store.by_code_point}")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

@@ -98,6 +98,15 @@ def test_text_sorts_page_in_code_point_order(queries: BillingQueries) -> None:
                 assert order == sorted(["a7", "B7", "b7", "A7"], reverse=descending)
 
 
+def test_the_account_list_sorts_by_code_point_too(queries: BillingQueries) -> None:
+    listed = [a["account_no"] for a in queries.accounts()
+              if a["account_no"] in ("a7", "B7", "b7", "A7")]
+    names = {a["name"] for a in queries.accounts()}
+    assert len(names) == 1   # one name for all four: the order is the account numbers'
+    assert listed == ["A7", "B7", "a7", "b7"]
+    assert [a["account_no"] for a in queries.accounts(limit=2, offset=1)] == ["B7", "a7"]
+
+
 def test_every_sort_pages_as_the_full_sort_orders(queries: BillingQueries) -> None:
     with freeze_time(TODAY):
         for name, sorts in (
