@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,12 +48,21 @@ def fresh_pg_database(url: str) -> str:
     return _with_database(url, name)
 
 
-def drop_pg_database(url: str) -> None:
-    """Drop the database named in url, closing any connections still open to it."""
+def drop_pg_database(url: str, attempts: int = 20) -> None:
+    """Drop the database named in url, closing any connections still open to it.
+
+    An autovacuum worker still in it refuses the drop for a moment: try again, backing off.
+    """
     name = _database_name(url)
     if not name:
         raise ValueError(f"no database named in {url!r}")
-    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)))
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25 * (attempt + 1))

@@ -7,7 +7,6 @@ order text by code point, so a screen does not reorder when a search is typed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -54,12 +53,7 @@ def locale_url() -> Iterator[str]:
     else:
         pytest.skip("the server has no en-US collation (ICU or glibc)")
     yield url
-    for attempt in range(20):
-        try:
-            drop_pg_database(url)
-            return
-        except psycopg.errors.InsufficientPrivilege:  # an autovacuum worker is still in it
-            time.sleep(0.25 * (attempt + 1))
+    drop_pg_database(url)
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from freezegun import freeze_time
 
@@ -42,12 +40,7 @@ ERA = str(EXAMPLES / "835_min.x12")   # DOMAIN §4: pays claim PCN20250115001
 def pg_url() -> Iterator[str]:
     url = fresh_pg_database(pg_url_or_skip())
     yield url
-    for attempt in range(20):
-        try:
-            drop_pg_database(url)
-            return
-        except psycopg.errors.InsufficientPrivilege:  # an autovacuum worker is still in it
-            time.sleep(0.25 * (attempt + 1))
+    drop_pg_database(url)
 
 
 def claimdesk(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[int, Any]:
