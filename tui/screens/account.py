@@ -219,15 +219,18 @@ class AccountScreen(BillingScreen):
 
     @on(TurningTable.Turn, "#lines")
     def _turn_visits(self, event: TurningTable.Turn) -> None:
-        shown, total = len(self.encounters), int(self.data.get("visit_count") or 0)
+        self.load_visits(*self._offset_turn(event, self.visit_offset, len(self.encounters),
+                                            int(self.data.get("visit_count") or 0)))
+
+    def _offset_turn(self, event: TurningTable.Turn, offset: int, shown: int,
+                     total: int) -> tuple[int, int]:
+        """(offset, limit) of the page a turn asks for, in a list paged by offset."""
         if event.end:
-            self.load_visits(max(0, total - self.page_size) if event.later else 0,
-                             self.page_size)
-        elif event.later:
-            self.load_visits(self.visit_offset + shown, self.page_size)
-        else:
-            back = min(self.page_size, self.visit_offset)
-            self.load_visits(self.visit_offset - back, back)
+            return (max(0, total - self.page_size) if event.later else 0), self.page_size
+        if event.later:
+            return offset + shown, self.page_size
+        back = min(self.page_size, offset)
+        return offset - back, back
 
     @work(thread=True, exclusive=True, group="account-visits", exit_on_error=False)
     def load_visits(self, offset: int, limit: int) -> None:
@@ -243,15 +246,8 @@ class AccountScreen(BillingScreen):
 
     @on(TurningTable.Turn, "#claims")
     def _turn_claims(self, event: TurningTable.Turn) -> None:
-        total = int(self.data.get("claim_count") or 0)
-        if event.end:
-            self.load_claims(max(0, total - self.page_size) if event.later else 0,
-                             self.page_size)
-        elif event.later:
-            self.load_claims(self.claim_offset + len(self.claims), self.page_size)
-        else:
-            back = min(self.page_size, self.claim_offset)
-            self.load_claims(self.claim_offset - back, back)
+        self.load_claims(*self._offset_turn(event, self.claim_offset, len(self.claims),
+                                            int(self.data.get("claim_count") or 0)))
 
     @work(thread=True, exclusive=True, group="account-claims", exit_on_error=False)
     def load_claims(self, offset: int, limit: int) -> None:
