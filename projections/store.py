@@ -117,6 +117,21 @@ class ProjectionStore(ABC):
                 f"INSERT INTO {PREFIX}tracking (name, position) VALUES (?, 0) "
                 "ON CONFLICT (name) DO NOTHING", (name,))
 
+    def _check_version(self) -> None:
+        """Refuse to write rows of a schema the store no longer has (or not yet has).
+
+        A workstation left open while a newer claimdesk rebuilt the read models (or the
+        other way round) would fold its events with the other version's rules and leave
+        columns it does not know empty; checked under the write's lock, once per page.
+        """
+        stored = self.scalar(f"SELECT value FROM {PREFIX}meta WHERE key = ?",
+                             ("schema_version",))
+        if stored != SCHEMA_VERSION:
+            raise ReadModelVersionError(
+                f"the read models are at schema version {stored}, this claimdesk writes "
+                f"version {SCHEMA_VERSION}: another claimdesk version rebuilt them while "
+                "this one was running; restart claimdesk (nothing was written)")
+
     def reset(self, name: str) -> None:
         """Drop every read model and recreate empty tables, secondary indexes left out."""
         with self.lock, self._dropping(), self.transaction():
@@ -189,6 +204,7 @@ class ProjectionStore(ABC):
         try:
             with self.lock, self.transaction():
                 current = self.fetchone(self._lock_position_sql(), (name,))
+                self._check_version()
                 if current is None or int(current[0]) != expected:
                     raise _Moved
                 for table, rows in changes:
@@ -233,6 +249,10 @@ class ProjectionStore(ABC):
                 if not rows:
                     return
                 yield from (tuple(r) for r in rows)
+
+
+class ReadModelVersionError(RuntimeError):
+    """The read models belong to another claimdesk version than this process's."""
 
 
 class _Moved(Exception):
@@ -505,4 +525,5 @@ class PostgresProjectionStore(ProjectionStore):
         self.conn.close()
 
 
-__all__ = ["TABLES", "PostgresProjectionStore", "ProjectionStore", "SQLiteProjectionStore"]
+__all__ = ["TABLES", "PostgresProjectionStore", "ProjectionStore", "ReadModelVersionError",
+           "SQLiteProjectionStore"]

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from projections.store import ReadModelVersionError
 from tui.cli import (
     accounts,
     admin,
@@ -62,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"claimdesk: {error}", file=sys.stderr)
         return error.exit_code
+    except ReadModelVersionError as error:
+        print(f"claimdesk: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # `claimdesk ... | head`: the reader left; that is not an error of ours.
         sys.stderr.close()
