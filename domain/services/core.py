@@ -34,6 +34,7 @@ A = TypeVar("A", bound=BillingAggregate)
 F = TypeVar("F", bound=Callable[..., Any])
 
 RETRIES = 30
+SCHEMA_RETRIES = 8
 
 # Streams read per query by `_get_many` (well under SQLite's bound-parameter limit).
 STREAMS_PER_QUERY = 500
@@ -71,6 +72,24 @@ class LedgerCore(Application[UUID]):
         # Hooks run after each save; what they return (e.g. events caught up) is ignored.
         self.after_save: list[Callable[[], object]] = []
         self.role: Role | None = None   # of the command running now; None = every role
+
+    def construct_recorder(self) -> Any:
+        """The recorder, its tables created if missing; retried when another process creates
+        them at the same moment.
+
+        Two application servers starting together on one PostgreSQL run eventsourcing's
+        CREATE ... IF NOT EXISTS statements concurrently, and the catalog refuses the loser
+        ("duplicate key ... pg_type_typname_nsp_index", "tuple concurrently updated").
+        The statements are idempotent, so running them again once the winner committed is safe.
+        """
+        for attempt in range(SCHEMA_RETRIES):
+            try:
+                return super().construct_recorder()
+            except PersistenceError:
+                if attempt == SCHEMA_RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = MroJSONTranscoder()
