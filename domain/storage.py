@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 DB_ENV_VAR = "CLAIMDESK_DB"
@@ -78,3 +80,21 @@ def new_cipher_key() -> str:
     from eventsourcing.cryptography import AESCipher  # noqa: PLC0415
 
     return AESCipher.create_key(num_bytes=32)
+
+
+def events_table_of(recorder: Any) -> tuple[Literal["sqlite", "postgres"], Any, str] | None:
+    """(engine, datastore, table) of an eventsourcing SQLite or PostgreSQL recorder, for
+    reads the recorder's API does one row or one stream at a time; None for any other
+    recorder (in-memory, a newer eventsourcing), which callers then ask through its API.
+    """
+    datastore = getattr(recorder, "datastore", None)
+    table = getattr(recorder, "events_table_name", None)
+    if not isinstance(table, str):
+        return None
+    # By module, so that psycopg is imported only where a PostgreSQL ledger already did.
+    sqlite, postgres = (sys.modules.get(f"eventsourcing.{m}") for m in ("sqlite", "postgres"))
+    if sqlite and isinstance(datastore, sqlite.SQLiteDatastore):
+        return "sqlite", datastore, table
+    if postgres and isinstance(datastore, postgres.PostgresDatastore):
+        return "postgres", datastore, table
+    return None

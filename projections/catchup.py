@@ -13,7 +13,6 @@ import gc
 import json
 import os
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +25,7 @@ import orjson
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 
+from domain.storage import events_table_of
 from projections.rows import Fact, Fold
 from projections.schema import PREFIX, TABLES
 from projections.state import RowCache
@@ -127,15 +127,10 @@ def event_reader(recorder: Any) -> Reader:
     a fifth of a rebuild's time; this reads the same rows in the same order from the same
     table. Any other recorder (in-memory, a newer eventsourcing) goes through the public API.
     """
-    datastore = getattr(recorder, "datastore", None)
-    table = getattr(recorder, "events_table_name", None)
-    # By module, so that psycopg is imported only where a PostgreSQL ledger already did.
-    sqlite, postgres = (sys.modules.get(f"eventsourcing.{m}") for m in ("sqlite", "postgres"))
-    if isinstance(table, str) and sqlite and isinstance(datastore, sqlite.SQLiteDatastore):
-        return _sqlite_reader(datastore, table)
-    if isinstance(table, str) and postgres and isinstance(datastore,
-                                                          postgres.PostgresDatastore):
-        return _postgres_reader(datastore, table)
+    found = events_table_of(recorder)
+    if found is not None:
+        engine, datastore, table = found
+        return (_sqlite_reader if engine == "sqlite" else _postgres_reader)(datastore, table)
 
     def read(start: int, limit: int, stop: int | None) -> list[Raw]:
         return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import functools
 import random
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
@@ -27,6 +26,7 @@ from domain.errors import (
 from domain.identity import acting_as, current_actor
 from domain.ids import IdSource
 from domain.permissions import roles_for
+from domain.storage import events_table_of
 from domain.transcoding import MroJSONTranscoder, register_transcodings
 from domain.users import SETTING_DEFAULTS, Books, Role, UserDirectory
 
@@ -282,11 +282,11 @@ def _select_streams(recorder: Any, ids: list[UUID]) -> list[StoredEvent]:
     The recorders of eventsourcing read one stream per query; this reads the same rows from
     the same table. Any other recorder (in-memory, a newer eventsourcing) is asked per stream.
     """
-    datastore = getattr(recorder, "datastore", None)
-    table = getattr(recorder, "events_table_name", None)
-    # By module, so that psycopg is imported only where a PostgreSQL ledger already did.
-    sqlite, postgres = (sys.modules.get(f"eventsourcing.{m}") for m in ("sqlite", "postgres"))
-    if isinstance(table, str) and sqlite and isinstance(datastore, sqlite.SQLiteDatastore):
+    found = events_table_of(recorder)
+    if found is None:
+        return [stored for i in ids for stored in recorder.select_events(i)]
+    engine, datastore, table = found
+    if engine == "sqlite":
         marks = ",".join("?" * len(ids))
         with datastore.transaction(commit=False) as cursor:
             cursor.sqlite_cursor.row_factory = None   # tuples, not sqlite3.Row
@@ -300,20 +300,18 @@ def _select_streams(recorder: Any, ids: list[UUID]) -> list[StoredEvent]:
         convert = recorder.convert_originator_id
         return [StoredEvent(originator_id=convert(o), originator_version=v, topic=t, state=s)
                 for o, v, t, s in rows]
-    if isinstance(table, str) and postgres and isinstance(datastore, postgres.PostgresDatastore):
-        from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
-        from psycopg.sql import SQL, Identifier  # noqa: PLC0415
+    from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
+    from psycopg.sql import SQL, Identifier  # noqa: PLC0415
 
-        statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
-        ).format(Identifier(datastore.schema), Identifier(table))
-        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(statement, (ids if datastore.originator_id_type == "uuid"
-                                    else [str(i) for i in ids],))
-            return [StoredEvent(originator_id=o, originator_version=v, topic=t, state=bytes(s))
-                    for o, v, t, s in cur.fetchall()]
-    return [stored for i in ids for stored in recorder.select_events(i)]
+    statement = SQL(
+        "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+        "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
+    ).format(Identifier(datastore.schema), Identifier(table))
+    with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(statement, (ids if datastore.originator_id_type == "uuid"
+                                else [str(i) for i in ids],))
+        return [StoredEvent(originator_id=o, originator_version=v, topic=t, state=bytes(s))
+                for o, v, t, s in cur.fetchall()]
 
 
 def command(method: F) -> F:
