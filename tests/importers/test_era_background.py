@@ -19,21 +19,11 @@ from importers import remittance_import
 from importers.remittance_import import VALIDATE_ENV_VAR, import_835
 from importers.x12.segments import decode, tokenize
 from importers.x12.validate import BackgroundValidation, validate
-from tests.builders import Practice, Visit, open_visit, register_patient, submitted_claim
+from tests.builders import Visit
 from tests.importers.test_era import build_835
-from tests.importers.test_era_posting import CLAIM_ID, MIN, money
+from tests.importers.test_era_posting import MIN, money
 
 Reports = list[tuple[int, Any]]
-
-
-@pytest.fixture
-def visit(ledger: BillingLedger, practice: Practice) -> Visit:
-    return open_visit(ledger, register_patient(ledger))
-
-
-@pytest.fixture
-def claim_id(ledger: BillingLedger, visit: Visit) -> str:
-    return submitted_claim(ledger, visit.encounter_id, claim_id=CLAIM_ID)
 
 
 @pytest.fixture

@@ -28,21 +28,11 @@ from tests.builders import (
     register_patient,
     submitted_claim,
 )
+from tests.importers.conftest import CLAIM_ID
 from tests.importers.test_era import EXAMPLES, WORKED_CLAIM, build_835
 
-CLAIM_ID = "PCN20250115001"
 MIN = (EXAMPLES / "835_min.x12").read_bytes()
 REVERSAL = (EXAMPLES / "835_reversal.x12").read_bytes()
-
-
-@pytest.fixture
-def visit(ledger: BillingLedger, practice: Practice) -> Visit:
-    return open_visit(ledger, register_patient(ledger))
-
-
-@pytest.fixture
-def claim_id(ledger: BillingLedger, visit: Visit) -> str:
-    return submitted_claim(ledger, visit.encounter_id, claim_id=CLAIM_ID)
 
 
 def money(ledger: BillingLedger, visit: Visit) -> list[tuple[int, int, dict[str, int]]]:
