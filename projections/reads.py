@@ -10,9 +10,11 @@ from __future__ import annotations
 import functools
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
+
+from eventsourcing.persistence import StoredEvent
 
 from domain.ledger import AGENCY, PATIENT
 from projections import aging as aging_rules
@@ -100,6 +102,26 @@ class ReadModels:
     def catch_up(self) -> int:
         with self._lock:
             return self.projector.catch_up()
+
+    def fold_ahead(self, stored: Sequence[StoredEvent],
+                   first: int) -> Callable[[Sequence[int]], object] | None:
+        """`Projector.fold_ahead` (a ledger's `before_save` hook): events folded before their
+        save, written after it when they landed where expected."""
+        try:
+            with self._lock:
+                write = self.projector.fold_ahead(stored, first)
+        except Exception:  # only a head start: the catch-up after the save
+            return None    # folds these events again and reports what went wrong there
+        if write is None:
+            return None
+
+        def finish(positions: Sequence[int]) -> object:
+            try:
+                with self._lock:
+                    return write(positions)
+            except Exception:  # the catch-up that follows meets it again
+                return False
+        return finish
 
     def rebuild(self) -> int:
         """Drop every read model and rebuild it from the events; returns events processed."""

@@ -126,6 +126,9 @@ class BulkCommands(LedgerCore):
             work.stored[aggregate_id] = super()._exists(cls, *key)
         return work.stored[aggregate_id]
 
+    def _held_back(self) -> bool:
+        return self._unit_of_work() is not None
+
     def _save(self, *aggregates: BillingAggregate) -> None:
         work = self._unit_of_work()
         if work is None:

@@ -6,7 +6,8 @@ import copy
 import functools
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -32,6 +33,10 @@ from domain.users import SETTING_DEFAULTS, Books, Role, UserDirectory
 
 A = TypeVar("A", bound=BillingAggregate)
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Offered a file's events, serialized, before they are saved (`_save_when`), with the position
+# the first of them should get; returns what to run with the positions they got once saved.
+BeforeSave = Callable[[Sequence[StoredEvent], int], "Callable[[Sequence[int]], object] | None"]
 
 RETRIES = 30
 SCHEMA_RETRIES = 8
@@ -71,6 +76,9 @@ class LedgerCore(Application[UUID]):
         self.ids = IdSource(seed)
         # Hooks run after each save; what they return (e.g. events caught up) is ignored.
         self.after_save: list[Callable[[], object]] = []
+        # Hooks that prepare, while an importer waits for pyx12's verdict, what would follow
+        # the file's save (the read models fold its events ahead; `_save_when`).
+        self.before_save: list[BeforeSave] = []
         self.role: Role | None = None   # of the command running now; None = every role
 
     def construct_recorder(self) -> Any:
@@ -235,17 +243,50 @@ class LedgerCore(Application[UUID]):
 
     def _save(self, *aggregates: BillingAggregate) -> None:
         self._check_open_period(aggregates)
-        try:
+        with _storage_errors():
             self.save(*aggregates)
-        except IntegrityError:
-            raise
-        except PersistenceError as error:
-            # One transaction per save: when it fails, none of its events were written.
-            raise StorageError(
-                f"the ledger could not be written ({error}); nothing was recorded. Is the disk "
-                "full, the ledger file read-only, or the database server unreachable?") from None
         for hook in self.after_save:
             hook()
+
+    def _save_when(self, confirm: Callable[[], bool] | None,
+                   *aggregates: BillingAggregate) -> bool:
+        """Save `aggregates` in one transaction once `confirm()` allows it; False: nothing saved.
+
+        `confirm` may wait (an importer's pyx12 verdict, computed in another process). The
+        time is not lost: the events are serialized first and offered to the `before_save`
+        hooks, which fold them into the read models meanwhile; once saved, each hook is told
+        the positions the events got, to keep or throw away what it prepared.
+        """
+        if not self.before_save or self._held_back() or self.repository.cache is not None:
+            # Nobody to prepare anything, an import's unit of work holding saves back, or an
+            # aggregate cache the library's own save must fill.
+            if confirm is not None and not confirm():
+                return False
+            self._save(*aggregates)
+            return True
+        self._check_open_period(aggregates)
+        stored = [self.mapper.to_stored_event(event)
+                  for aggregate in aggregates for event in aggregate.pending_events]
+        first = int(self.recorder.max_notification_id() or 0) + 1
+        prepared = [hook(stored, first) for hook in self.before_save]
+        if confirm is not None and not confirm():
+            return False
+        with _storage_errors():
+            # What `save` does for this application (no snapshots, no aggregate cache, no
+            # subscribers), with the events serialized already.
+            positions = list(self.recorder.insert_events(stored) or [])
+        for aggregate in aggregates:
+            aggregate.collect_events()
+        for finish in prepared:
+            if finish is not None:
+                finish(positions)
+        for hook in self.after_save:
+            hook()
+        return True
+
+    def _held_back(self) -> bool:
+        """Whether saves are held back to be written together later (an import's unit of work)."""
+        return False
 
     def _check_open_period(self, aggregates: tuple[BillingAggregate, ...]) -> None:
         books = self.books()
@@ -274,6 +315,19 @@ class LedgerCore(Application[UUID]):
                 return
             yield from notifications
             position = notifications[-1].id + 1
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except PersistenceError as error:
+        # One transaction per save: when it fails, none of its events were written.
+        raise StorageError(
+            f"the ledger could not be written ({error}); nothing was recorded. Is the disk "
+            "full, the ledger file read-only, or the database server unreachable?") from None
 
 
 def _select_streams(recorder: Any, ids: list[UUID]) -> list[StoredEvent]:

@@ -162,15 +162,16 @@ class RemittanceCommands(ClaimCommands):
                                            "835", self.today()))
         aggregates = [*loaded.values(), *created]
         result.events = sum(len(a.pending_events) for a in aggregates)
-        if confirm is not None and not confirm():
-            result.status, result.message = REFUSED, "refused before saving: the file is invalid"
-            result.postings, result.unapplied, result.events = [], [], 0
-            return result
-        if not dry_run:
+        if dry_run:
+            saved = confirm is None or confirm()
+        else:
             # One object for the whole file: eventsourcing's save checks each object it is
             # given against two runtime Protocols, which costs more than collecting the events.
-            self._save(cast(BillingAggregate, _InOrder(
+            saved = self._save_when(confirm, cast(BillingAggregate, _InOrder(
                 [event for aggregate in aggregates for event in aggregate.pending_events])))
+        if not saved:
+            result.status, result.message = REFUSED, "refused before saving: the file is invalid"
+            result.postings, result.unapplied, result.events = [], [], 0
         return result
 
     def _prefetch(self, advices: list[RemittanceAdvice],

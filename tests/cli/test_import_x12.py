@@ -79,6 +79,23 @@ class TestImport835:
         assert (code, again["status"], again["events"]) == (0, "already-posted", 0)
         assert events_in(db) == before
 
+    def test_the_read_models_hold_the_payment_when_the_import_returns(
+        self, cli: Any, db: Path,
+    ) -> None:
+        from projections.store import SQLiteProjectionStore
+
+        code, out, _ = cli("import", "835", MIN, "--json")
+        assert (code, json.loads(out)["status"]) == (0, "posted")
+        store = SQLiteProjectionStore(db)
+        try:
+            assert store.scalar("SELECT position FROM rm_tracking") == events_in(db)
+            assert store.scalar("SELECT paid_cents FROM rm_claims WHERE claim_id = ?",
+                                ("PCN20250115001",)) == 8000
+        finally:
+            store.close()
+        code, out, _ = cli("verify", "--json")
+        assert (code, json.loads(out)["ok"]) == (0, True)
+
     def test_a_refused_file_makes_the_exit_status_non_zero_and_says_why(
         self, cli: Any, db: Path,
     ) -> None:

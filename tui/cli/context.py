@@ -75,6 +75,14 @@ class Context:
             self._queries = open_queries(self.ledger)
         return self._queries
 
+    def keep_read_models(self) -> None:
+        """Have the read models follow what this command saves, without catching them up
+        first (an import starts pyx12 sooner; the save's catch-up brings them level)."""
+        if self._queries is None:
+            from tui.cli.wiring import open_queries  # noqa: PLC0415
+
+            self._queries = open_queries(self.ledger, catch_up=False)
+
     def close(self) -> None:
         for thing in (self._queries, self._ledger):
             closer = getattr(thing, "close", None)

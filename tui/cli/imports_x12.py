@@ -73,6 +73,10 @@ def _read(path: Path) -> bytes:
 
 def _import_835(args: argparse.Namespace, context: Context) -> int:
     results = []
+    if not args.dry_run:
+        # The next report or queue finds the files' payments there already: their events are
+        # folded into the read models while pyx12 checks each file, and written once saved.
+        context.keep_read_models()
     # The bar redraws on stderr; the summaries go to stdout once it is gone.
     with _progress_bar(not args.json and sys.stderr.isatty()) as progress_for:
         for path in args.files:

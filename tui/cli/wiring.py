@@ -15,10 +15,15 @@ def open_ledger(db: str | None, as_user: str | None) -> BillingLedger:
     return ledger
 
 
-def open_queries(ledger: BillingLedger) -> Any:
-    """The read models, caught up now and after every command this process runs."""
-    from projections.queries import BillingQueries  # noqa: PLC0415
+def open_queries(ledger: BillingLedger, *, catch_up: bool = True) -> Any:
+    """The read models, caught up now (unless told not to) and after every command this
+    process runs; an 835's events are folded while pyx12 checks the file."""
+    from projections.queries import BillingQueries, store_for  # noqa: PLC0415
 
-    queries = BillingQueries.for_ledger(ledger)
+    if catch_up:
+        queries = BillingQueries.for_ledger(ledger)
+    else:
+        queries = BillingQueries(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)
     ledger.after_save.append(queries.catch_up)
+    ledger.before_save.append(queries.fold_ahead)
     return queries
