@@ -17,11 +17,13 @@ from freezegun import freeze_time
 from domain.application import BillingLedger
 from importers.remittance_import import import_835
 from importers.x12.era import parse_835
+from projections import catchup
 from projections.queries import BillingQueries, store_for
 from tests.builders import TODAY, Visit, register_patient
 from tests.importers.conftest import CLAIM_ID
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "domain-examples" / "835_min.x12"
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "domain-examples"
+EXAMPLE, REVERSAL = EXAMPLES / "835_min.x12", EXAMPLES / "835_reversal.x12"
 
 
 class Watched:
@@ -52,9 +54,9 @@ def watched(ledger: BillingLedger, claim_id: str) -> Iterator[Watched]:
     watched.queries.close()
 
 
-def post_example(ledger: BillingLedger, **options: object) -> str:
+def post_example(ledger: BillingLedger, path: Path = EXAMPLE, **options: object) -> str:
     with freeze_time(TODAY):
-        return import_835(ledger, EXAMPLE.read_bytes(), EXAMPLE.name, **options).status
+        return import_835(ledger, path.read_bytes(), path.name, **options).status
 
 
 def test_the_rows_folded_ahead_are_the_rows_a_rebuild_gives(
@@ -109,3 +111,16 @@ def test_read_models_behind_are_caught_up_before_the_fold(
     assert queries.position() == ledger.events_count()
     assert queries.verify()["ok"]
     queries.close()
+
+
+def test_a_file_folded_in_several_pages_is_written_page_by_page(
+        ledger: BillingLedger, watched: Watched, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reversal file's events change the claim's row one after the other: each page
+    # folds on the rows the pages before it left, none of which the store has yet.
+    monkeypatch.setattr(catchup, "AHEAD_PAGE", 1)
+    assert post_example(ledger) == "posted"
+    assert post_example(ledger, REVERSAL) == "posted"
+
+    assert watched.kept == [True, True]
+    assert watched.queries.position() == ledger.events_count()
+    assert watched.queries.verify()["ok"]
