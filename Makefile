@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.claimdesk-installed
 DB     ?= $(CURDIR)/demo.sqlite3
 
-.PHONY: venv run test test-postgres lint typecheck bench clean distclean
+.PHONY: venv compile run test test-postgres lint typecheck bench clean distclean
 
 ## venv: create .venv (if missing) and install the project with its dev extras
 venv: $(STAMP)
@@ -17,7 +17,13 @@ $(STAMP): pyproject.toml
 	touch $@
 
 ## run: seed a demo ledger on first use, then start the TUI (DB=path to override)
-run: venv
+# Bytecode for our own modules: an editable install leaves them uncompiled, and with
+# PYTHONDONTWRITEBYTECODE set (as on many servers) every `claimdesk` run compiled them again
+# (0.40 s to start instead of 0.26 s). Only changed files are compiled.
+compile: venv
+	@$(BIN)/python -m compileall -q domain projections importers tui bench >/dev/null
+
+run: compile
 	@if [ ! -e "$(DB)" ]; then $(BIN)/claimdesk --db "$(DB)" demo; fi
 	$(BIN)/claimdesk --db "$(DB)"
 
@@ -30,7 +36,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 ## test: lint, import contracts, default suite (2 workers), then the slow suite
-test: lint
+test: lint compile
 	$(BIN)/pytest -q -n 2
 	@status=0; $(BIN)/pytest -q -m slow || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no slow tests collected"; status=0; fi; \
@@ -43,7 +49,7 @@ test: lint
 test-postgres: venv
 	CLAIMDESK_TEST_STORE=postgres $(BIN)/pytest -q -n 2 tests/domain tests/projections tests/importers
 
-bench: venv
+bench: compile
 	$(BIN)/python -m bench
 
 clean:

@@ -257,9 +257,10 @@ class LedgerCore(Application[UUID]):
         hooks, which fold them into the read models meanwhile; once saved, each hook is told
         the positions the events got, to keep or throw away what it prepared.
         """
-        if not self.before_save or self._held_back() or self.repository.cache is not None:
+        if (not self.before_save or self._held_back() or self.repository.cache is not None
+                or self.snapshots is not None):
             # Nobody to prepare anything, an import's unit of work holding saves back, or an
-            # aggregate cache the library's own save must fill.
+            # aggregate cache or snapshots the library's own save must fill.
             if confirm is not None and not confirm():
                 return False
             self._save(*aggregates)
