@@ -43,6 +43,10 @@ REBUILD_PAGE = 5000
 # Events folded ahead of their save are written in pages of this many: one transaction for a
 # whole 10,000-claim 835 spilled the page cache and cost a third more than pages.
 AHEAD_PAGE = 5000
+# Folding ahead holds a file's folded rows in memory until its save (~28 KB per event: a
+# 10,000-claim 835 of 64,000 events took the import from 386 to 662 MB). A larger file is
+# folded after its save instead, a page at a time, in the memory a catch-up takes.
+AHEAD_MAX = 100_000
 
 
 _MISSING = object()
@@ -310,7 +314,7 @@ class Projector:
         written and the next catch-up folds the events as it always does. None: nothing to
         prepare here.
         """
-        if not stored or not self._ids_as_text(stored):
+        if not stored or len(stored) > AHEAD_MAX or not self._ids_as_text(stored):
             return None
         collecting = gc.isenabled()
         gc.disable()

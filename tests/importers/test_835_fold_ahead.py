@@ -124,3 +124,20 @@ def test_a_file_folded_in_several_pages_is_written_page_by_page(
     assert watched.kept == [True, True]
     assert watched.queries.position() == ledger.events_count()
     assert watched.queries.verify()["ok"]
+
+
+def test_a_file_too_large_to_hold_folded_is_folded_after_its_save(
+        ledger: BillingLedger, claim_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catchup, "AHEAD_MAX", 8)   # the example has 9 events
+    queries = BillingQueries.for_ledger(ledger)
+    offered: list[object] = []
+    ledger.before_save.append(lambda stored, first: offered.append(
+        queries.fold_ahead(stored, first)))
+    ledger.after_save.append(queries.catch_up)
+
+    assert post_example(ledger) == "posted"
+
+    assert offered == [None]
+    assert queries.position() == ledger.events_count()
+    assert queries.verify()["ok"]
+    queries.close()
