@@ -92,14 +92,15 @@ def _import_835(args: argparse.Namespace, context: Context) -> int:
 
 
 def _era_json(result: Any, dry_run: bool) -> dict[str, Any]:
-    full = result.as_dict()
-    doc = {name: full[name] for name in ERA_FIELDS}
+    # Not `as_dict()` for every file: it deep-copies every posting (0.5 s at 10,000 claims),
+    # and only a dry run prints them.
+    doc = {name: getattr(result, name) for name in ERA_FIELDS}
     doc.update(posted_cents=result.posted_cents,
                provider_adjustment_cents=result.provider_adjustment_cents,
                dry_run=dry_run, remittance_ids=result.remittance_ids,
                unapplied=result.unapplied, notes=result.notes)
     if dry_run:
-        doc["postings"] = full["postings"]
+        doc["postings"] = result.as_dict()["postings"]
     return doc
 
 
