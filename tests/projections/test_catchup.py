@@ -168,6 +168,23 @@ class TestCatchUp:
         assert again.verify()["ok"]
         again.close()
 
+    def test_an_index_no_query_uses_any_more_is_dropped_when_the_store_is_opened(
+            self, ledger: BillingLedger, practice: Practice, queries: BillingQueries,
+            ledger_path: Path) -> None:
+        open_visit(ledger, register_patient(ledger))
+        tamper(ledger_path, "CREATE INDEX rm_postings_encounter_id_ix ON rm_postings "
+                            "(encounter_id)")
+
+        again = BillingQueries.for_ledger(ledger)
+
+        with sqlite3.connect(ledger_path) as conn:
+            names = {n for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "rm_postings_encounter_id_ix" not in names
+        assert "rm_postings_line_id_ix" in names
+        assert again.verify()["ok"]
+        again.close()
+
 
 # -- the property: incremental == full rebuild, and as-of D == the fold of events up to D ------
 
