@@ -27,13 +27,13 @@ from eventsourcing.utils import resolve_topic
 
 from domain.storage import events_table_of
 from projections.rows import Fact, Fold
-from projections.schema import PREFIX, TABLE, TABLES
+from projections.schema import PREFIX, TABLES
 from projections.state import RowCache
 from projections.store import (
     PostgresProjectionStore,
     ProjectionStore,
     SQLiteProjectionStore,
-    encode_rows,
+    encode_changes,
 )
 
 PAGE = 1000
@@ -272,14 +272,9 @@ class Projector:
             notifications = self.read(start, self.page, stop)
             if not notifications:
                 return total
-            fold = Fold(self.cache)
             end = notifications[-1][0]
             try:
-                page = list(facts(notifications, self.mapper))
-                if self.priming:
-                    self._prime(page)
-                for fact in page:
-                    fold.apply(fact)
+                self._fold(notifications, self.cache, prime=self.priming)
                 written = self.store.write(self.cache, self.name, start, end)
             except BaseException:
                 self.cache.clear()
@@ -350,16 +345,20 @@ class Projector:
         for offset in range(0, len(stored), AHEAD_PAGE):
             chunk = stored[offset:offset + AHEAD_PAGE]
             at = first + offset
-            page = list(facts([(at + i, str(s.originator_id), s.originator_version, s.topic,
-                                s.state) for i, s in enumerate(chunk)], self.mapper))
-            self._prime(page, cache)
-            fold = Fold(cache)
-            for fact in page:
-                fold.apply(fact)
-            pages.append((at + len(chunk) - 1, [(table, encode_rows(TABLE[table], rows))
-                                                 for table, rows in cache.changes()]))
+            self._fold([(at + i, str(s.originator_id), s.originator_version, s.topic, s.state)
+                        for i, s in enumerate(chunk)], cache, prime=True)
+            pages.append((at + len(chunk) - 1, encode_changes(cache)))
             cache.flushed()
         return pages
+
+    def _fold(self, rows: list[Raw], cache: RowCache, *, prime: bool) -> None:
+        """Fold one page of stored events into `cache` (its rows primed first, if asked)."""
+        page = list(facts(rows, self.mapper))
+        if prime:
+            self._prime(page, cache)
+        fold = Fold(cache)
+        for fact in page:
+            fold.apply(fact)
 
     def _ids_as_text(self, stored: Sequence[StoredEvent]) -> bool:
         """Whether `str(originator_id)` is the stream id this store's reader gives (UUID ids
@@ -368,14 +367,14 @@ class Projector:
         return (found is not None and getattr(found[1], "originator_id_type", "") == "uuid"
                 and all(isinstance(s.originator_id, UUID) for s in stored))
 
-    def _prime(self, page: list[Fact], cache: RowCache | None = None) -> None:
+    def _prime(self, page: list[Fact], cache: RowCache) -> None:
         """Load the rows this page will ask for in a few queries instead of one query each
         (a catch-up after a 10,000-claim 835 asked for 57,000 rows one by one).
 
         Only a hint: the fold still asks the cache for every row it needs, and one not
         primed here is loaded on demand as before.
         """
-        cache, load = cache or self.cache, self.store.load_rows
+        load = self.store.load_rows
         cache.prime("streams", (f.stream_id for f in page if f.version > 1), load)
         streams = cache.rows["streams"]
         keys: dict[str, list[str]] = {"encounter": [], "claim": [], "line": []}

@@ -194,9 +194,7 @@ class ProjectionStore(ABC):
 
     def write(self, cache: RowCache, name: str, expected: int, position: int) -> bool:
         """Write the cache's changes and the new position, if nobody moved it meanwhile."""
-        return self.write_encoded(
-            name, expected, position,
-            [(table, encode_rows(TABLE[table], rows)) for table, rows in cache.changes()])
+        return self.write_encoded(name, expected, position, encode_changes(cache))
 
     def write_encoded(self, name: str, expected: int, position: int,
                       changes: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
@@ -257,6 +255,11 @@ class ReadModelVersionError(RuntimeError):
 
 class _Moved(Exception):
     """Another process wrote a page first; the caller starts again from the new position."""
+
+
+def encode_changes(cache: RowCache) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The cache's changed rows as `write_encoded` takes them, per table."""
+    return [(table, encode_rows(TABLE[table], rows)) for table, rows in cache.changes()]
 
 
 def encode_row(spec: Table, row: Row | tuple[Any, ...]) -> tuple[Any, ...]:

@@ -70,29 +70,31 @@ class Context:
 
     @property
     def queries(self) -> Any:
+        """The read models, caught up now and kept level with what this command saves."""
         if self._queries is None:
             from tui.cli.wiring import open_queries  # noqa: PLC0415
 
-            if self._following:   # the hooks are in place already: open the read models only
-                self._queries = open_queries(self.ledger, catch_up=True, follow_saves=False)
-            else:
-                self._queries = open_queries(self.ledger)
+            self.keep_read_models()
+            self._queries = open_queries(self.ledger, follow_saves=False)
         return self._queries
 
     def keep_read_models(self) -> None:
-        """Have the read models follow what this command saves, opened when its first save
-        is prepared: an import forks pyx12 first (opening them takes ~0.1 s), and the
-        read models are caught up to just before the file's events while pyx12 runs."""
-        if self._following or self._queries is not None:
+        """Keep the read models level with what this command saves, opening them only when
+        its first save is prepared: an import forks pyx12 first (opening them takes ~0.1 s),
+        and the read models catch up to just before the file's events while pyx12 runs."""
+        if self._following:
             return
-        from tui.cli.wiring import follow, open_queries  # noqa: PLC0415
+        from tui.cli.wiring import follow  # noqa: PLC0415
 
-        def queries() -> Any:
-            if self._queries is None:
-                self._queries = open_queries(self.ledger, catch_up=False, follow_saves=False)
-            return self._queries
-        follow(self.ledger, queries)
+        follow(self.ledger, self._read_models)
         self._following = True
+
+    def _read_models(self) -> Any:
+        if self._queries is None:
+            from tui.cli.wiring import open_queries  # noqa: PLC0415
+
+            self._queries = open_queries(self.ledger, catch_up=False, follow_saves=False)
+        return self._queries
 
     def close(self) -> None:
         for thing in (self._queries, self._ledger):
