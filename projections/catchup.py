@@ -26,6 +26,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from domain.storage import events_table_of
+from projections.page_writer import PageWriter, PositionMoved, reopen_args
 from projections.rows import Fact, Fold
 from projections.schema import PREFIX, TABLES
 from projections.state import RowCache
@@ -47,6 +48,10 @@ AHEAD_PAGE = 5000
 # 10,000-claim 835 of 64,000 events took the import from 386 to 662 MB). A larger file is
 # folded after its save instead, a page at a time, in the memory a catch-up takes.
 AHEAD_MAX = 100_000
+# A rebuild-style catch-up (a rebuild, verify's scratch) with at least this many events to
+# fold hands its page writes to a second process (projections.page_writer); starting one
+# takes ~0.3 s, about what it saves on 25,000 events.
+PIPELINE_MIN = 100_000
 
 
 _MISSING = object()
@@ -263,6 +268,8 @@ class Projector:
     def _pages(self, stop: int | None, deferred: ExitStack) -> int:
         total = 0
         long_run = not self.priming   # a rebuild: its caller has set the store up for it
+        if long_run and self._pending(stop) >= PIPELINE_MIN and reopen_args(self.store):
+            total = self._pages_in_two(stop)
         while True:
             start = self.store.position(self.name)
             if start != self.cached_at:
@@ -295,6 +302,51 @@ class Projector:
                 # catch-up of a few events never gets here.
                 long_run = True
                 deferred.enter_context(self.store.bulk())
+
+    def _pending(self, stop: int | None) -> int:
+        """About how many events a catch-up to `stop` (or the head) has to fold."""
+        head = stop if stop is not None else (self.recorder.max_notification_id() or 0)
+        return int(head) - self.store.position(self.name)
+
+    def _pages_in_two(self, stop: int | None) -> int:
+        """`_pages` with each page written by a writer process while the next is folded.
+
+        Returns how many events were written. If another process moved the read models
+        meanwhile, the writer stops and so does this; the serial loop after it goes on
+        from wherever the store is then.
+        """
+        at = start = self.store.position(self.name)
+        if at != self.cached_at:
+            self.cache.clear()
+        sent: list[tuple[int, int]] = []   # (last position, events) per page sent
+        writer = PageWriter(self.store, self.name)
+        try:
+            while stop is None or at < stop:
+                rows = self.read(at, self.page, stop)
+                if not rows:
+                    break
+                end = rows[-1][0]
+                self._fold(rows, self.cache, prime=False)
+                writer.send(at, end, self.cache.changes())
+                sent.append((end, len(rows)))
+                if self.cache.size > self.cache.max_rows:
+                    writer.drain()   # rows the cache forgets are read back from the store
+                self.cache.flushed()
+                at = end
+            writer.drain()
+        except PositionMoved:
+            self.cache.clear()
+            self.cached_at = None
+            done = writer.committed if writer.committed is not None else start
+            return sum(n for end, n in sent if end <= done)
+        except BaseException:
+            self.cache.clear()
+            self.cached_at = None
+            raise
+        finally:
+            writer.close()
+        self.cached_at = at
+        return sum(n for _, n in sent)
 
     def fold_ahead(self, stored: Sequence[StoredEvent],
                    first: int) -> Callable[[Sequence[int]], bool] | None:
@@ -422,10 +474,7 @@ def scratch_store(live: ProjectionStore) -> Iterator[ProjectionStore]:
             live.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         return
     directory = tempfile.mkdtemp(prefix="claimdesk-verify-")
-    local = SQLiteProjectionStore(os.path.join(directory, "rebuilt.sqlite3"))
-    # A file thrown away afterwards (never the ledger's): no syncs, no write-ahead log.
-    local.conn.execute("PRAGMA journal_mode = MEMORY")
-    local.conn.execute("PRAGMA synchronous = OFF")
+    local = SQLiteProjectionStore(os.path.join(directory, "rebuilt.sqlite3"), scratch=True)
     try:
         yield local
     finally:

@@ -365,20 +365,26 @@ class SQLiteProjectionStore(ProjectionStore):
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, scratch: bool = False) -> None:
         import sqlite3  # noqa: PLC0415 - only this adapter touches the sqlite3 module
 
         import sqlite_utils  # noqa: PLC0415
 
         super().__init__()
         self.path = str(path)
+        self.scratch = scratch
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=30)
         self.db = sqlite_utils.Database(conn)
-        if self.path != ":memory:":
-            self.db.enable_wal()  # type: ignore[no-untyped-call]
-        # WAL + NORMAL is crash-safe; a read model lost to a power cut is rebuilt anyway.
-        conn.execute("PRAGMA synchronous = NORMAL")
+        if scratch:
+            # A file thrown away afterwards (never the ledger's): no syncs, no write-ahead log.
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA synchronous = OFF")
+        else:
+            if self.path != ":memory:":
+                self.db.enable_wal()  # type: ignore[no-untyped-call]
+            # WAL + NORMAL is crash-safe; a read model lost to a power cut is rebuilt anyway.
+            conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")
         self.conn = conn
 
