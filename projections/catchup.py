@@ -200,6 +200,39 @@ def _postgres_reader(datastore: Any, table: str) -> Reader:
     return read
 
 
+def events_at(recorder: Any, positions: Sequence[int]) -> list[Raw]:
+    """The stored events at these positions, in position order, a few hundred per query."""
+    wanted = sorted(set(positions))
+    found = events_table_of(recorder)
+    if found is None:
+        return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+                for p in wanted for n in recorder.select_notifications(start=p, limit=1, stop=p)]
+    engine, datastore, table = found
+    out: list[Raw] = []
+    for at in range(0, len(wanted), 500):
+        chunk = wanted[at:at + 500]
+        if engine == "sqlite":
+            sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+                   f"WHERE rowid IN ({', '.join('?' * len(chunk))}) ORDER BY rowid")
+            with datastore.transaction(commit=False) as cursor:
+                cursor.sqlite_cursor.row_factory = None
+                cursor.execute(sql, chunk)
+                rows = cursor.fetchall()
+            as_uuid = datastore.originator_id_type == "uuid"
+            out += [(p, _uuid_text(i) if as_uuid else i, v, t, s) for p, i, v, t, s in rows]
+        else:
+            from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
+            from psycopg.sql import SQL, Identifier  # noqa: PLC0415
+            query = SQL("SELECT notification_id, originator_id::text, originator_version, topic, "
+                      "state FROM {}.{} WHERE notification_id = ANY(%s) "
+                      "ORDER BY notification_id").format(Identifier(datastore.schema),
+                                                         Identifier(table))
+            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+                cur.execute(query, (chunk,))
+                out += [(p, i, v, t, bytes(s)) for p, i, v, t, s in cur.fetchall()]
+    return out
+
+
 def facts(rows: list[Raw], mapper: Any) -> Iterator[Fact]:
     """The fold's view of each stored event: `fact_of` without a Notification per event."""
     fast = not mapper.cipher and not mapper.compressor

@@ -9,6 +9,7 @@ from domain.ledger import AGENCY, BALANCE_SIGN, PATIENT, postings_of
 from projections.rows import (
     H_AMOUNT,
     H_CLAIM,
+    H_MONEY,
     Fact,
     Fold,
     Row,
@@ -131,7 +132,8 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
     append = fold.state.append
     position, recorded_at = fact.position, fold.recorded_at
     payers = (line["payers"] or []) if line is not None else None
-    for seq, p in enumerate(postings_of(event, d)):
+    postings = postings_of(event, d)
+    for seq, p in enumerate(postings):
         sign, category = _CATEGORIES[p.category]
         delta = sign * p.amount_cents
         effect += delta
@@ -149,6 +151,8 @@ def _money(fold: Fold, fact: Fact, stream: Row | None) -> None:
     if fold.history is not None:
         fold.history[H_AMOUNT] = effect
         fold.history[H_CLAIM] = claim_id
+        if postings:   # it posted: a ledger row, even when its postings net to zero
+            fold.history[H_MONEY] = 1
 
 
 # -- claims ---------------------------------------------------------------------------------

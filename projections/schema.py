@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bump when a table or the fold changes: a store on an older version rebuilds itself.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 PREFIX = "rm_"
 
 TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
@@ -66,7 +66,7 @@ TABLES: tuple[Table, ...] = (
            ("guarantor_account_no",), ("line_id",), ("entry_id",), ("effective_on",))),
     Table("events", _cols(
         "position:int stream_id version:int aggregate event_type account_no encounter_id "
-        "claim_id line_id effective_on recorded_at actor amount_cents:int details:json"),
+        "claim_id line_id effective_on recorded_at actor amount_cents:int money:int"),
           ("position",), "append",
           (("account_no", "position"), ("claim_id", "event_type"))),
     Table("accounts", _cols(

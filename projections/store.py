@@ -281,7 +281,6 @@ def _rows_encoder(spec: Table) -> _Encoder:
     getter = itemgetter(*spec.column_names)
     positions = _JSON_POSITIONS[spec.name]
     dumps, once, sort = orjson.dumps, orjson.OPT_NON_STR_KEYS, _SORTED
-    last = len(spec.column_names) - 1
 
     def encode(rows: Sequence[Row | tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         out = []
@@ -289,10 +288,6 @@ def _rows_encoder(spec: Table) -> _Encoder:
             if type(row) is tuple:   # append-only rows arrive in column order already
                 if not positions:
                     out.append(row)
-                elif positions == (last,):   # a history row: its details, last
-                    details = row[last]
-                    out.append(row if details is None else
-                               (*row[:last], dumps(details, option=once).decode()))
                 else:
                     listed = list(row)
                     for i in positions:

@@ -6,6 +6,7 @@ from datetime import date
 
 from domain.application import BillingLedger
 from projections.catchup import fact_of
+from projections.queries import BillingQueries
 from projections.rows import Fold
 from projections.state import MemoryState
 from tests.builders import (
@@ -115,15 +116,25 @@ def test_every_event_of_a_patients_streams_is_a_history_row_and_practice_events_
     history = fold_all(ledger).table("events")
 
     assert [(r["position"], r["aggregate"], r["event_type"], r["account_no"],
-             r["encounter_id"], r["effective_on"], r["amount_cents"]) for r in history] == [
-        (practice_events + 1, "PatientAccount", "Registered", account, "", "2025-03-10", 0),
-        (practice_events + 2, "PatientAccount", "PolicyAdded", account, "", "2024-01-01", 0),
+             r["encounter_id"], r["effective_on"], r["amount_cents"], r["money"])
+            for r in history] == [
+        (practice_events + 1, "PatientAccount", "Registered", account, "", "2025-03-10", 0, 0),
+        (practice_events + 2, "PatientAccount", "PolicyAdded", account, "", "2024-01-01", 0, 0),
         (practice_events + 3, "Encounter", "Opened", account, visit.encounter_id,
-         "2025-01-10", 0),
-        (practice_events + 4, "PatientAccount", "VisitRecorded", account, "", "2025-01-10", 0),
+         "2025-01-10", 0, 0),
+        (practice_events + 4, "PatientAccount", "VisitRecorded", account, "", "2025-01-10", 0,
+         0),
         (practice_events + 5, "Encounter", "ChargeEntered", account, visit.encounter_id,
-         "2025-01-10", 10_000),
+         "2025-01-10", 10_000, 1),
     ]
+
+
+def test_a_history_row_shows_what_its_stored_event_says(
+        ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
+    account = register_patient(ledger)
+
+    history = queries.account_history(account)
+
     assert history[0]["details"] == {"account_no": account, "registered_on": "2025-03-10"}
     assert history[1]["details"] == {
         "policy_id": f"{account}-1", "payer_id": PRIMARY, "plan_id": PRIMARY_PLAN,
