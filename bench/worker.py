@@ -3,7 +3,8 @@
     python -m bench.worker TASK '{"json": "arguments"}'
 
 prints one JSON object: the task's figures plus `peak_rss_mb`. Tasks: `raw_read` (read and
-JSON-decode the event table), `rebuild` (drop and rebuild every read model, stopping at a
+JSON-decode the event table), `library_read` (the same through eventsourcing's recorder and
+mapper), `rebuild` (drop and rebuild every read model, stopping at a
 time cap), `account_query` (the account screen's reads), `validate` (pyx12 alone on an X12
 file), `import_835` (the importer in process, for when the `claimdesk` command cannot run).
 """
@@ -32,6 +33,24 @@ def raw_read(args: dict[str, Any]) -> dict[str, Any]:
     ledger.close()
     events, seconds = raw_read_decode(target, schema, table, args.get("limit"))
     return {"events": events, "seconds": seconds}
+
+
+def library_read(args: dict[str, Any]) -> dict[str, Any]:
+    """Every event read and decoded as eventsourcing reads them for a projection: pages of
+    `select_notifications`, each mapped to its domain event by the application's mapper."""
+    ledger = _target(args).open_ledger()
+    recorder, mapper = ledger.recorder, ledger.mapper
+    started = time.perf_counter()
+    count, position = 0, 0
+    while page := recorder.select_notifications(start=position, limit=1000,
+                                                inclusive_of_start=False):
+        for notification in page:
+            mapper.to_domain_event(notification)
+        count += len(page)
+        position = page[-1].id
+    seconds = time.perf_counter() - started
+    ledger.close()
+    return {"events": count, "seconds": seconds}
 
 
 def rebuild(args: dict[str, Any]) -> dict[str, Any]:
@@ -104,8 +123,8 @@ def account_query(args: dict[str, Any]) -> dict[str, Any]:
     return {"ms": ms, "events": events, "cpu_ms": cpu}
 
 
-TASKS = {"raw_read": raw_read, "rebuild": rebuild, "validate": validate,
-         "import_835": import_835, "account_query": account_query}
+TASKS = {"raw_read": raw_read, "library_read": library_read, "rebuild": rebuild,
+         "validate": validate, "import_835": import_835, "account_query": account_query}
 
 
 def _emit(result: dict[str, Any]) -> None:

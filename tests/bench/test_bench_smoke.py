@@ -46,6 +46,8 @@ def test_every_figure_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     figures = [f for section in report.sections for f in section.figures]
     appended = next(f for f in figures if f.name.startswith("events appended"))
     assert appended.value and appended.anchor and appended.ratio
+    library = next(f for f in figures if f.name.endswith("vs eventsourcing's read"))
+    assert library.anchor and library.ratio and library.met is None   # shown, not judged
     for figure in figures:
         # A figure either has a value or says why it has none; it never crashes the run.
         assert figure.available or figure.note.startswith("not available yet: "), figure
