@@ -156,47 +156,66 @@ def event_reader(recorder: Any) -> Reader:
     return read
 
 
+def _sqlite_columns(table: str) -> str:
+    return f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+
+
+def _sqlite_select(datastore: Any, sql: str, params: Sequence[Any]) -> list[Raw]:
+    """Stored events as `Raw` tuples, stream ids as `str(UUID)` text in a UUID-id store."""
+    with datastore.transaction(commit=False) as cursor:
+        cursor.sqlite_cursor.row_factory = None      # tuples, not sqlite3.Row
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if datastore.originator_id_type != "uuid":
+        return rows  # type: ignore[no-any-return]
+    # A page holds a few events of each stream in a row: format each id once.
+    ids: dict[str, str] = {}
+    out = []
+    for p, i, v, t, s in rows:
+        text = ids.get(i)
+        if text is None:
+            text = ids[i] = _uuid_text(i)
+        out.append((p, text, v, t, s))
+    return out
+
+
 def _sqlite_reader(datastore: Any, table: str) -> Reader:
-    columns = f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+    columns = _sqlite_columns(table)
     upto = columns + "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
     onward = columns + "WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    as_uuid = datastore.originator_id_type == "uuid"
 
     def read(start: int, limit: int, stop: int | None) -> list[Raw]:
-        with datastore.transaction(commit=False) as cursor:
-            cursor.sqlite_cursor.row_factory = None      # tuples, not sqlite3.Row
-            cursor.execute(onward if stop is None else upto,
-                           (start, limit) if stop is None else (start, stop, limit))
-            rows = cursor.fetchall()
-        if as_uuid:
-            # A page holds a few events of each stream in a row: format each id once.
-            ids: dict[str, str] = {}
-            out = []
-            for p, i, v, t, s in rows:
-                text = ids.get(i)
-                if text is None:
-                    text = ids[i] = _uuid_text(i)
-                out.append((p, text, v, t, s))
-            return out
-        return rows  # type: ignore[no-any-return]
+        return _sqlite_select(datastore, onward if stop is None else upto,
+                              (start, limit) if stop is None else (start, stop, limit))
     return read
 
 
-def _postgres_reader(datastore: Any, table: str) -> Reader:
-    from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
-    from psycopg.sql import SQL, Identifier  # noqa: PLC0415
+def _postgres_columns(datastore: Any, table: str) -> Any:
+    from psycopg.sql import SQL, Identifier  # noqa: PLC0415 - only with a PostgreSQL ledger
 
-    columns = SQL("SELECT notification_id, originator_id::text, originator_version, topic, "
-                  "state FROM {}.{} ").format(Identifier(datastore.schema), Identifier(table))
+    return SQL("SELECT notification_id, originator_id::text, originator_version, topic, "
+               "state FROM {}.{} ").format(Identifier(datastore.schema), Identifier(table))
+
+
+def _postgres_select(datastore: Any, query: Any, params: Sequence[Any]) -> list[Raw]:
+    from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
+
+    with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(query, params, prepare=True)
+        return [(p, i, v, t, bytes(s)) for p, i, v, t, s in cur.fetchall()]
+
+
+def _postgres_reader(datastore: Any, table: str) -> Reader:
+    from psycopg.sql import SQL  # noqa: PLC0415 - only with a PostgreSQL ledger
+
+    columns = _postgres_columns(datastore, table)
     upto = columns + SQL("WHERE notification_id > %s AND notification_id <= %s "
                          "ORDER BY notification_id LIMIT %s")
     onward = columns + SQL("WHERE notification_id > %s ORDER BY notification_id LIMIT %s")
 
     def read(start: int, limit: int, stop: int | None) -> list[Raw]:
-        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(onward if stop is None else upto,
-                        (start, limit) if stop is None else (start, stop, limit), prepare=True)
-            return [(p, i, v, t, bytes(s)) for p, i, v, t, s in cur.fetchall()]
+        return _postgres_select(datastore, onward if stop is None else upto,
+                                (start, limit) if stop is None else (start, stop, limit))
     return read
 
 
@@ -212,24 +231,12 @@ def events_at(recorder: Any, positions: Sequence[int]) -> list[Raw]:
     for at in range(0, len(wanted), 500):
         chunk = wanted[at:at + 500]
         if engine == "sqlite":
-            sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-                   f"WHERE rowid IN ({', '.join('?' * len(chunk))}) ORDER BY rowid")
-            with datastore.transaction(commit=False) as cursor:
-                cursor.sqlite_cursor.row_factory = None
-                cursor.execute(sql, chunk)
-                rows = cursor.fetchall()
-            as_uuid = datastore.originator_id_type == "uuid"
-            out += [(p, _uuid_text(i) if as_uuid else i, v, t, s) for p, i, v, t, s in rows]
+            out += _sqlite_select(datastore, _sqlite_columns(table) + f"WHERE rowid IN "
+                                  f"({', '.join('?' * len(chunk))}) ORDER BY rowid", chunk)
         else:
-            from psycopg.rows import tuple_row  # noqa: PLC0415 - only with a PostgreSQL ledger
-            from psycopg.sql import SQL, Identifier  # noqa: PLC0415
-            query = SQL("SELECT notification_id, originator_id::text, originator_version, topic, "
-                      "state FROM {}.{} WHERE notification_id = ANY(%s) "
-                      "ORDER BY notification_id").format(Identifier(datastore.schema),
-                                                         Identifier(table))
-            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-                cur.execute(query, (chunk,))
-                out += [(p, i, v, t, bytes(s)) for p, i, v, t, s in cur.fetchall()]
+            from psycopg.sql import SQL  # noqa: PLC0415 - only with a PostgreSQL ledger
+            out += _postgres_select(datastore, _postgres_columns(datastore, table) + SQL(
+                "WHERE notification_id = ANY(%s) ORDER BY notification_id"), (chunk,))
     return out
 
 

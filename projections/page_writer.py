@@ -41,8 +41,6 @@ from projections.store import (
 
 IN_FLIGHT = 2
 
-Changes = list[tuple[str, list[Any]]]
-
 
 class PageWriterError(RuntimeError):
     """The writer process failed; nothing after its last committed page was written."""
@@ -55,7 +53,7 @@ class PositionMoved(Exception):
 def reopen_args(store: ProjectionStore) -> tuple[str, str, str | None, bool] | None:
     """How a second process opens the same store; None where it cannot (in memory)."""
     if isinstance(store, SQLiteProjectionStore):
-        if store.path == ":memory:" or store.path.startswith("file:"):
+        if store.path == ":memory:":
             return None
         return ("sqlite", store.path, None, store.scratch)
     if isinstance(store, PostgresProjectionStore):
@@ -63,7 +61,7 @@ def reopen_args(store: ProjectionStore) -> tuple[str, str, str | None, bool] | N
     return None
 
 
-def _open(args: list[Any] | tuple[str, str, str | None, bool]) -> ProjectionStore:
+def _open(args: list[Any]) -> ProjectionStore:
     kind, where, schema, scratch = args
     if kind == "sqlite":
         return SQLiteProjectionStore(where, scratch=scratch)
@@ -105,10 +103,10 @@ def _serve(conn: Connection, args: list[Any], name: str) -> None:
                 message = arrived.get()
                 if message is None:
                     return
-                expected, position, changes = orjson.loads(message)
-                encoded = [(table, encode_rows(TABLE[table], _as_sent(table, rows)))
-                           for table, rows in changes]
                 try:
+                    expected, position, changes = orjson.loads(message)
+                    encoded = [(table, encode_rows(TABLE[table], _as_sent(table, rows)))
+                               for table, rows in changes]
                     written = store.write_encoded(name, expected, position, encoded)
                 except ReadModelVersionError as error:
                     conn.send(("version", str(error)))
@@ -149,8 +147,8 @@ class PageWriter:
 
     def send(self, expected: int, position: int,
              changes: Iterable[tuple[str, list[Any]]]) -> None:
-        """Queue one page (rows as the fold left them: pickled now, so later changes to
-        the same dict rows are not part of it)."""
+        """Queue one page (rows as the fold left them, serialized now, so later changes
+        to the same dict rows are not part of it)."""
         while self._pending >= IN_FLIGHT:
             self._receive()
         payload = orjson.dumps((expected, position, list(changes)),
@@ -199,12 +197,6 @@ class PageWriter:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-
-    def __enter__(self) -> PageWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def main(argv: list[str]) -> int:
