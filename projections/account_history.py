@@ -100,8 +100,8 @@ class AccountHistory(ReadModels):
             where += " AND position > ?"
             args.append(after)
         backwards = latest or (before is not None and after is None)
-        sql = ("SELECT position, aggregate, event_type, effective_on, recorded_at, actor, "
-               "amount_cents, encounter_id, line_id, claim_id, money FROM rm_events "
+        sql = ("SELECT position, event_type, effective_on, recorded_at, amount_cents, "
+               "encounter_id, claim_id FROM rm_events "
                f"WHERE {where} ORDER BY "
                + ("account_no DESC, position DESC" if backwards else "account_no, position"))
         if limit is not None:
@@ -129,7 +129,7 @@ class AccountHistory(ReadModels):
         """History rows as dicts with the running balance and split after each."""
         if not rows:
             return []
-        details = self._details([r[0] for r in rows])
+        shown = self._read_off_events([r[0] for r in rows])
         held, steps = self._split_steps(account_no, extra, params, rows, not from_start)
         insurance, patient, agency = held
         running = 0 if from_start else insurance + patient + agency
@@ -138,8 +138,9 @@ class AccountHistory(ReadModels):
         days: dict[str, date] = {}      # an account's events share few business dates
         instant = datetime.fromisoformat
         out = []
-        for (position, aggregate, event_type, effective_on, recorded_at, actor, amount,
-             encounter_id, line_id, claim_id, _) in rows:
+        for (position, event_type, effective_on, recorded_at, amount, encounter_id,
+             claim_id) in rows:
+            aggregate, actor, line_id, details = shown.get(position) or ("", "", "", {})
             running += amount
             # Every posting up to this row moves the split, a row not asked for too.
             while move is not None and move[0] <= position:
@@ -157,15 +158,21 @@ class AccountHistory(ReadModels):
                 "actor": actor, "amount_cents": amount, "balance_cents": running,
                 "insurance_cents": insurance, "patient_cents": patient, "agency_cents": agency,
                 "encounter_id": encounter_id, "line_id": line_id, "claim_id": claim_id,
-                "details": details.get(position, {}),
+                "details": details,
             })
         return out
 
-    def _details(self, positions: list[int]) -> dict[int, dict[str, Any]]:
-        """What each history row shows of its event, read off the stored events themselves:
-        a rebuild writes no copy of them, and a page decodes only the events it shows."""
-        return {fact.position: details_of(fact.data, fact.name)
-                for fact in facts(events_at(self.recorder, positions), self.mapper)}
+    def _read_off_events(self, positions: list[int],
+                         ) -> dict[int, tuple[str, str, str, dict[str, Any]]]:
+        """(aggregate, actor, line, details) of each history row, read off the stored
+        events themselves: a rebuild writes no copy of them, and a page decodes only the
+        events it shows. The fold's history row took these from the same fields."""
+        out = {}
+        for fact in facts(events_at(self.recorder, positions), self.mapper):
+            data = fact.data
+            out[fact.position] = (fact.aggregate, str(data.get("actor") or ""),
+                                  str(data.get("line_id") or ""), details_of(data, fact.name))
+        return out
 
     def _split_steps(self, account_no: str, extra: str, params: list[Any],
                      rows: list[Any], paged: bool,

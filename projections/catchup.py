@@ -338,7 +338,7 @@ class Projector:
                 # More pending than a page (a large 835 import): each page's random index
                 # inserts dirty ~1.2 read-model pages per event, so a checkpoint of the WAL
                 # after every page rewrote them all and synced twice. Checkpoint as a
-                # rebuild does (every ~40 MB) until this catch-up is done; a keypress's
+                # rebuild does (every ~400 MB) until this catch-up is done; a keypress's
                 # catch-up of a few events never gets here.
                 long_run = True
                 deferred.enter_context(self.store.bulk())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bump when a table or the fold changes: a store on an older version rebuilds itself.
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 PREFIX = "rm_"
 
 TEXT, INT, JSON, BLOB = "text", "int", "json", "blob"
@@ -66,9 +66,11 @@ TABLES: tuple[Table, ...] = (
           # Covering: an account's balances, as of any date, read from the index alone.
           (("account_no", "line_id", "party", "effective_on", "recorded_at", "bucket_delta"),
            ("guarantor_account_no",), ("line_id",), ("entry_id",), ("effective_on",))),
+    # What an account's history is searched, ordered and summed by; the rest of a row
+    # (its stream, aggregate, actor, line and details) is read off the event it stands for.
     Table("events", _cols(
-        "position:int stream_id version:int aggregate event_type account_no encounter_id "
-        "claim_id line_id effective_on recorded_at actor amount_cents:int money:int"),
+        "position:int event_type account_no encounter_id claim_id effective_on recorded_at "
+        "amount_cents:int money:int"),
           ("position",), "append",
           (("account_no", "position"),),
           # The billed basis of aging asks for claims' submissions only: an index of every

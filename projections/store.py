@@ -355,6 +355,9 @@ def decode_rows(spec: Table, rows: Sequence[Sequence[Any]],
 _BLOB_COLUMNS = {t.name: frozenset(c for c, kind in t.columns if kind == "blob") for t in TABLES}
 
 
+BULK_CHECKPOINT_PAGES = 100_000
+
+
 class SQLiteProjectionStore(ProjectionStore):
     """Read models in a SQLite file (normally the event store's own file), WAL mode."""
 
@@ -418,14 +421,32 @@ class SQLiteProjectionStore(ProjectionStore):
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        # Checkpoint the WAL every ~40 MB instead of every 4 MB while rebuilding, then put
-        # back whatever interval the connection had (not SQLite's default).
+        # Checkpoint the WAL every ~400 MB instead of every 4 MB while rebuilding, then put
+        # back whatever interval the connection had (not SQLite's default). Each checkpoint
+        # syncs the file twice: every 40 MB, that was a sixth of a rebuild's writing time
+        # (1.6M events: 17.6 s of writes, 14.7 s this way; every 800 MB did no better).
+        # The log is cut back to nothing afterwards rather than left at its largest.
         (before,) = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()
-        self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
         try:
             yield
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+            if not self.conn.in_transaction and self.path != ":memory:" and not self.scratch:
+                self._cut_log()
+
+    def _cut_log(self) -> None:
+        """Checkpoint and empty the WAL if nobody is reading it; never wait for that."""
+        import sqlite3  # noqa: PLC0415 - as in __init__
+
+        (waited,) = self.conn.execute("PRAGMA busy_timeout").fetchone()
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError:
+            pass   # busy: a later checkpoint reuses the log from its start instead
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(waited)}")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

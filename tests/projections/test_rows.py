@@ -115,25 +115,44 @@ def test_every_event_of_a_patients_streams_is_a_history_row_and_practice_events_
 
     history = fold_all(ledger).table("events")
 
-    assert [(r["position"], r["aggregate"], r["event_type"], r["account_no"],
-             r["encounter_id"], r["effective_on"], r["amount_cents"], r["money"])
-            for r in history] == [
-        (practice_events + 1, "PatientAccount", "Registered", account, "", "2025-03-10", 0, 0),
-        (practice_events + 2, "PatientAccount", "PolicyAdded", account, "", "2024-01-01", 0, 0),
-        (practice_events + 3, "Encounter", "Opened", account, visit.encounter_id,
-         "2025-01-10", 0, 0),
-        (practice_events + 4, "PatientAccount", "VisitRecorded", account, "", "2025-01-10", 0,
-         0),
-        (practice_events + 5, "Encounter", "ChargeEntered", account, visit.encounter_id,
-         "2025-01-10", 10_000, 1),
+    assert history == [
+        {"position": practice_events + 1, "event_type": "Registered", "account_no": account,
+         "encounter_id": "", "claim_id": "", "effective_on": "2025-03-10",
+         "recorded_at": STAMP, "amount_cents": 0, "money": 0},
+        {"position": practice_events + 2, "event_type": "PolicyAdded", "account_no": account,
+         "encounter_id": "", "claim_id": "", "effective_on": "2024-01-01",
+         "recorded_at": STAMP, "amount_cents": 0, "money": 0},
+        {"position": practice_events + 3, "event_type": "Opened", "account_no": account,
+         "encounter_id": visit.encounter_id, "claim_id": "", "effective_on": "2025-01-10",
+         "recorded_at": STAMP, "amount_cents": 0, "money": 0},
+        {"position": practice_events + 4, "event_type": "VisitRecorded",
+         "account_no": account, "encounter_id": "", "claim_id": "",
+         "effective_on": "2025-01-10", "recorded_at": STAMP, "amount_cents": 0, "money": 0},
+        {"position": practice_events + 5, "event_type": "ChargeEntered",
+         "account_no": account, "encounter_id": visit.encounter_id, "claim_id": "",
+         "effective_on": "2025-01-10", "recorded_at": STAMP, "amount_cents": 10_000,
+         "money": 1},
     ]
 
 
 def test_a_history_row_shows_what_its_stored_event_says(
         ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
     account = register_patient(ledger)
+    visit = open_visit(ledger, account, charges=["99213"])
 
     history = queries.account_history(account)
+
+    # Read off the events, not stored in the history rows: aggregate, actor, line, details.
+    actors = {n.id: ledger.mapper.to_domain_event(n).actor
+              for n in ledger.iter_notifications(start=1)}
+    assert [(e["aggregate"], e["type"], e["actor"], e["line_id"]) for e in history] == [
+        ("PatientAccount", "Registered", actors[history[0]["position"]], ""),
+        ("PatientAccount", "PolicyAdded", actors[history[1]["position"]], ""),
+        ("Encounter", "Opened", actors[history[2]["position"]], ""),
+        ("PatientAccount", "VisitRecorded", actors[history[3]["position"]], ""),
+        ("Encounter", "ChargeEntered", actors[history[4]["position"]], visit.line_ids[0]),
+    ]
+    assert all(e["actor"] for e in history)
 
     assert history[0]["details"] == {"account_no": account, "registered_on": "2025-03-10"}
     assert history[1]["details"] == {
