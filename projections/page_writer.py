@@ -36,7 +36,9 @@ from projections.store import (
     ProjectionStore,
     ReadModelVersionError,
     SQLiteProjectionStore,
+    dict_values,
     encode_rows,
+    encode_values,
 )
 
 # Pages of 5,000 events differ in what they cost each side (a page of new claims is cheap
@@ -78,6 +80,14 @@ def _as_sent(table: str, rows: list[Any]) -> list[Any]:
     return rows
 
 
+def _for_sending(table: str, rows: list[Any]) -> tuple[str, bool, list[Any]]:
+    """(table, whether the rows are dict rows sent as their values, rows): a dict row's
+    values alone cost half as much to load in the writer as the dict (1.6M events: 2 s)."""
+    if all(type(row) is dict for row in rows):
+        return table, True, dict_values(TABLE[table], rows)
+    return table, False, rows
+
+
 def _receiving(conn: Connection) -> queue.SimpleQueue[bytes | None]:
     """Messages as they arrive, taken off the socket by a thread of their own: read only
     between writes, a page kept the fold waiting in `send` until the last one was written
@@ -101,15 +111,18 @@ def _serve(conn: Connection, args: list[Any], name: str) -> None:
     store = _open(args)
     arrived = _receiving(conn)
     try:
-        with store.bulk():
+        # The rebuild's own bulk() empties the log once its indexes are built too: the
+        # fold waited 0.6 s for this process to do it first.
+        with store.bulk(cut_log=False):
             while True:
                 message = arrived.get()
                 if message is None:
                     return
                 try:
                     expected, position, changes = orjson.loads(message)
-                    encoded = [(table, encode_rows(TABLE[table], _as_sent(table, rows)))
-                               for table, rows in changes]
+                    encoded = [(table, encode_values(TABLE[table], rows) if as_values
+                                else encode_rows(TABLE[table], _as_sent(table, rows)))
+                               for table, as_values, rows in changes]
                     written = store.write_encoded(name, expected, position, encoded)
                 except ReadModelVersionError as error:
                     conn.send(("version", str(error)))
@@ -154,7 +167,8 @@ class PageWriter:
         to the same dict rows are not part of it)."""
         while self._pending >= IN_FLIGHT:
             self._receive()
-        payload = orjson.dumps((expected, position, list(changes)),
+        payload = orjson.dumps((expected, position, [_for_sending(table, rows)
+                                                     for table, rows in changes]),
                                option=orjson.OPT_NON_STR_KEYS)
         try:
             self._conn.send_bytes(payload)

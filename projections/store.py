@@ -145,8 +145,9 @@ class ProjectionStore(ABC):
                 f"INSERT INTO {PREFIX}tracking (name, position) VALUES (?, 0)", (name,))
 
     @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """Settings for a rebuild from zero (nothing by default)."""
+    def bulk(self, *, cut_log: bool = True) -> Iterator[None]:
+        """Settings for a rebuild from zero (nothing by default). `cut_log=False`: leave
+        tidying up after it to whoever started the rebuild (a page writer does)."""
         yield
 
     @contextmanager
@@ -274,11 +275,44 @@ def encode_rows(spec: Table, rows: Sequence[Row | tuple[Any, ...]]) -> list[tupl
     return encoder(rows)
 
 
+def dict_values(spec: Table, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+    """Dict rows as column-ordered tuples, their JSON values left as they are: a page
+    writer's rows travel this way (no column names per row) and are `encode_values`d."""
+    getter = _GETTERS.get(spec.name)
+    if getter is None:
+        getter = _GETTERS[spec.name] = _row_getter(spec)
+    return list(map(getter, rows))
+
+
+def encode_values(spec: Table, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """`encode_rows` of dict rows that arrive as `dict_values` (JSON columns as text)."""
+    positions = _JSON_POSITIONS[spec.name]
+    if not positions:
+        return [tuple(values) for values in rows]
+    dumps, sort = orjson.dumps, _SORTED
+    out = []
+    for values in rows:
+        listed = list(values)
+        for i in positions:
+            if listed[i] is not None:
+                listed[i] = dumps(listed[i], option=sort).decode()
+        out.append(tuple(listed))
+    return out
+
+
+def _row_getter(spec: Table) -> Callable[[Row], tuple[Any, ...]]:
+    columns = spec.column_names
+    if len(columns) == 1:   # itemgetter of one key gives the value, not a 1-tuple
+        return lambda row: (row[columns[0]],)
+    return itemgetter(*columns)
+
+
+_GETTERS: dict[str, Callable[[Row], tuple[Any, ...]]] = {}
 _Encoder = Callable[[Sequence[Row | tuple[Any, ...]]], list[tuple[Any, ...]]]
 
 
 def _rows_encoder(spec: Table) -> _Encoder:
-    getter = itemgetter(*spec.column_names)
+    getter = _row_getter(spec)
     positions = _JSON_POSITIONS[spec.name]
     dumps, once, sort = orjson.dumps, orjson.OPT_NON_STR_KEYS, _SORTED
 
@@ -295,7 +329,7 @@ def _rows_encoder(spec: Table) -> _Encoder:
                             listed[i] = dumps(listed[i], option=once).decode()
                     out.append(tuple(listed))
                 continue
-            values = getter(row)
+            values = getter(row)  # type: ignore[arg-type]   # not a tuple: a dict row
             if positions:
                 listed = list(values)
                 for i in positions:
@@ -420,7 +454,7 @@ class SQLiteProjectionStore(ProjectionStore):
             self.conn.execute(f"PRAGMA secure_delete = {int(before)}")
 
     @contextmanager
-    def bulk(self) -> Iterator[None]:
+    def bulk(self, *, cut_log: bool = True) -> Iterator[None]:
         # Checkpoint the WAL every ~400 MB instead of every 4 MB while rebuilding, then put
         # back whatever interval the connection had (not SQLite's default). Each checkpoint
         # syncs the file twice: every 40 MB, that was a sixth of a rebuild's writing time
@@ -432,7 +466,8 @@ class SQLiteProjectionStore(ProjectionStore):
             yield
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
-            if not self.conn.in_transaction and self.path != ":memory:" and not self.scratch:
+            if (cut_log and not self.conn.in_transaction and self.path != ":memory:"
+                    and not self.scratch):
                 self._cut_log()
 
     def _cut_log(self) -> None:
