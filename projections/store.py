@@ -97,7 +97,7 @@ class ProjectionStore(ABC):
     # -- schema ------------------------------------------------------------------------------
     def setup(self, name: str) -> None:
         """Create missing tables; rebuild from scratch when the schema version changed."""
-        with self.lock, self.transaction():
+        with self.lock, self._dropping(), self.transaction():
             self._schema_lock()
             # Indexes last: one on a column this version added fails on an older table.
             for statement in create_statements(indexes=False, dialect=self.dialect):

@@ -142,3 +142,35 @@ def test_a_writer_that_dies_leaves_whole_pages_and_the_next_catch_up_finishes(
     assert queries.catch_up() > 0
     assert queries.position() == ledger.events_count()
     assert queries.verify()["ok"]
+
+
+
+def test_a_catch_up_from_nothing_folds_a_long_log_as_a_rebuild_does(
+        ledger: BillingLedger, practice: Practice, writers: list[PageWriter],
+        tmp_path: Path) -> None:
+    busy_practice(ledger)
+    serial = serial_rebuild(ledger)
+    store = SQLiteProjectionStore(tmp_path / "never-built.sqlite3")   # read models not built
+    store.setup("claimdesk")
+    indexed = index_names(store)
+    projector = Projector(store, ledger.recorder, ledger.mapper)
+
+    assert projector.catch_up() == ledger.events_count()
+
+    # Pages written by a writer process, every index built again after the last one.
+    assert len(writers) == 1 and writers[0].committed == ledger.events_count()
+    assert compare(store, serial)["ok"]
+    assert index_names(store) == indexed != set()
+    # From there on, catching up is the ordinary fold of what is new.
+    register_patient(ledger)
+    assert projector.catch_up() == ledger.events_count() - writers[0].committed > 0
+    assert len(writers) == 1
+    again = serial_rebuild(ledger)
+    assert compare(store, again)["ok"]
+    for each in (store, serial, again):
+        each.close()
+
+
+def index_names(store: SQLiteProjectionStore) -> set[str]:
+    return {name for (name,) in store.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
