@@ -286,6 +286,9 @@ class Projector:
         # Batch-load the rows a page needs (`_prime`); not while rebuilding from empty,
         # where nearly every key asked for is new and the queries find nothing (5% of it).
         self.priming = True
+        # Told (position folded, head) after each page of a long rebuild, which may take
+        # a minute: the CLI shows it on a terminal.
+        self.progress: Callable[[int, int], None] | None = None
 
     def catch_up(self, stop: int | None = None) -> int:
         """Process every event after the stored position (up to `stop`); return how many.
@@ -368,6 +371,7 @@ class Projector:
         if at != self.cached_at:
             self.cache.clear()
         sent: list[tuple[int, int]] = []   # (last position, events) per page sent
+        head = stop if stop is not None else int(self.recorder.max_notification_id() or 0)
         writer = PageWriter(self.store, self.name)
         try:
             while stop is None or at < stop:
@@ -382,6 +386,8 @@ class Projector:
                     writer.drain()   # rows the cache forgets are read back from the store
                 self.cache.flushed()
                 at = end
+                if self.progress is not None:
+                    self.progress(at, max(head, at))
             writer.drain()
         except PositionMoved:
             self.cache.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -38,9 +39,12 @@ class BillingQueries(AccountHistory, FollowUpQueries, WorkQueues, Kpis):
     """The read API: accounts, history, aging, work queues, statements, KPIs, verify."""
 
     @classmethod
-    def for_ledger(cls, ledger: Any) -> BillingQueries:
-        """Read models beside the ledger's events (its `store`, else its env), caught up."""
+    def for_ledger(cls, ledger: Any,
+                   progress: Callable[[int, int], None] | None = None) -> BillingQueries:
+        """Read models beside the ledger's events (its `store`, else its env), caught up;
+        `progress`: told how a long rebuild goes (`Projector.progress`)."""
         queries = cls(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)
+        queries.projector.progress = progress
         queries.catch_up()
         return queries
 

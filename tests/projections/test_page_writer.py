@@ -174,3 +174,19 @@ def test_a_catch_up_from_nothing_folds_a_long_log_as_a_rebuild_does(
 def index_names(store: SQLiteProjectionStore) -> set[str]:
     return {name for (name,) in store.fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+def test_a_long_rebuild_says_how_far_it_has_got_after_each_page(
+        ledger: BillingLedger, practice: Practice, queries: BillingQueries,
+        writers: list[PageWriter]) -> None:
+    busy_practice(ledger, accounts=2)
+    told: list[tuple[int, int]] = []
+    queries.projector.progress = lambda position, head: told.append((position, head))
+    queries.projector.page = 5
+
+    queries.rebuild()
+
+    head = ledger.events_count()
+    assert len(told) == -(-head // 5)   # one per page of 5 events
+    assert [p for p, _ in told] == sorted({p for p, _ in told})
+    assert {h for _, h in told} == {head} and told[-1] == (head, head)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from domain.application import BillingLedger
 from domain.storage import resolve_store
@@ -23,12 +25,33 @@ def open_queries(ledger: BillingLedger, *, catch_up: bool = True,
     from projections.queries import BillingQueries, store_for  # noqa: PLC0415
 
     if catch_up:
-        queries = BillingQueries.for_ledger(ledger)
+        queries = BillingQueries.for_ledger(
+            ledger, progress=terminal_progress(sys.stderr) if sys.stderr.isatty() else None)
     else:
         queries = BillingQueries(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)
     if follow_saves:
         follow(ledger, lambda: queries)
     return queries
+
+
+def terminal_progress(stream: TextIO, every: float = 0.5,
+                      clock: Callable[[], float] = time.monotonic) -> Callable[[int, int], None]:
+    """A one-line count of a long rebuild on a terminal (a schema change on a large ledger
+    keeps the first command busy for a while), redrawn at most every `every` seconds and
+    ended with a newline; scripts and pipes see nothing of it."""
+    shown = [float("-inf")]
+
+    def show(position: int, head: int) -> None:
+        done = position >= head
+        now = clock()
+        if not done and now - shown[0] < every:
+            return
+        shown[0] = now
+        share = 100 * position // head if head else 100
+        stream.write(f"\rbuilding the read models: {position:,} of {head:,} events "
+                     f"({share}%)" + ("\n" if done else ""))
+        stream.flush()
+    return show
 
 
 def follow(ledger: BillingLedger, queries: Callable[[], Any]) -> None:
