@@ -355,10 +355,13 @@ class Projector:
                 long_run = True
                 deferred.enter_context(self.store.bulk())
 
+    def _head(self, stop: int | None) -> int:
+        """Where a catch-up to `stop` (None: the log's head) ends."""
+        return stop if stop is not None else int(self.recorder.max_notification_id() or 0)
+
     def _pending(self, stop: int | None) -> int:
         """About how many events a catch-up to `stop` (or the head) has to fold."""
-        head = stop if stop is not None else (self.recorder.max_notification_id() or 0)
-        return int(head) - self.store.position(self.name)
+        return self._head(stop) - self.store.position(self.name)
 
     def _pages_in_two(self, stop: int | None) -> int:
         """`_pages` with each page written by a writer process while the next is folded.
@@ -371,7 +374,7 @@ class Projector:
         if at != self.cached_at:
             self.cache.clear()
         sent: list[tuple[int, int]] = []   # (last position, events) per page sent
-        head = stop if stop is not None else int(self.recorder.max_notification_id() or 0)
+        head = self._head(stop)
         writer = PageWriter(self.store, self.name)
         try:
             while stop is None or at < stop:

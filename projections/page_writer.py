@@ -73,11 +73,9 @@ def _open(args: list[Any]) -> ProjectionStore:
     return PostgresProjectionStore(where, schema=schema)
 
 
-def _as_sent(table: str, rows: list[Any]) -> list[Any]:
-    """Rows as the fold made them: append-only rows travel as JSON arrays, built as tuples."""
-    if TABLE[table].mode == "append":
-        return [tuple(row) for row in rows]
-    return rows
+def _as_sent(rows: list[Any]) -> list[Any]:
+    """Rows as the fold made them: tuples travel as JSON arrays, built as tuples again."""
+    return [tuple(row) if type(row) is list else row for row in rows]
 
 
 def _for_sending(table: str, rows: list[Any]) -> tuple[str, bool, list[Any]]:
@@ -121,7 +119,7 @@ def _serve(conn: Connection, args: list[Any], name: str) -> None:
                 try:
                     expected, position, changes = orjson.loads(message)
                     encoded = [(table, encode_values(TABLE[table], rows) if as_values
-                                else encode_rows(TABLE[table], _as_sent(table, rows)))
+                                else encode_rows(TABLE[table], _as_sent(rows)))
                                for table, as_values, rows in changes]
                     written = store.write_encoded(name, expected, position, encoded)
                 except ReadModelVersionError as error:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -278,26 +278,25 @@ def encode_rows(spec: Table, rows: Sequence[Row | tuple[Any, ...]]) -> list[tupl
 def dict_values(spec: Table, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
     """Dict rows as column-ordered tuples, their JSON values left as they are: a page
     writer's rows travel this way (no column names per row) and are `encode_values`d."""
-    getter = _GETTERS.get(spec.name)
-    if getter is None:
-        getter = _GETTERS[spec.name] = _row_getter(spec)
-    return list(map(getter, rows))
+    return list(map(_GETTERS[spec.name], rows))
 
 
 def encode_values(spec: Table, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     """`encode_rows` of dict rows that arrive as `dict_values` (JSON columns as text)."""
     positions = _JSON_POSITIONS[spec.name]
+    return [_with_json_text(values, positions, _SORTED) for values in rows]
+
+
+def _with_json_text(values: Sequence[Any], positions: tuple[int, ...],
+                    option: int) -> tuple[Any, ...]:
+    """`values` as a tuple, the JSON columns at `positions` dumped to text (None stays)."""
     if not positions:
-        return [tuple(values) for values in rows]
-    dumps, sort = orjson.dumps, _SORTED
-    out = []
-    for values in rows:
-        listed = list(values)
-        for i in positions:
-            if listed[i] is not None:
-                listed[i] = dumps(listed[i], option=sort).decode()
-        out.append(tuple(listed))
-    return out
+        return tuple(values)
+    listed = list(values)
+    for i in positions:
+        if listed[i] is not None:
+            listed[i] = orjson.dumps(listed[i], option=option).decode()
+    return tuple(listed)
 
 
 def _row_getter(spec: Table) -> Callable[[Row], tuple[Any, ...]]:
@@ -307,36 +306,21 @@ def _row_getter(spec: Table) -> Callable[[Row], tuple[Any, ...]]:
     return itemgetter(*columns)
 
 
-_GETTERS: dict[str, Callable[[Row], tuple[Any, ...]]] = {}
 _Encoder = Callable[[Sequence[Row | tuple[Any, ...]]], list[tuple[Any, ...]]]
 
 
 def _rows_encoder(spec: Table) -> _Encoder:
-    getter = _row_getter(spec)
+    getter = _GETTERS[spec.name]
     positions = _JSON_POSITIONS[spec.name]
-    dumps, once, sort = orjson.dumps, orjson.OPT_NON_STR_KEYS, _SORTED
+    once, sort = orjson.OPT_NON_STR_KEYS, _SORTED   # see _SORTED
 
     def encode(rows: Sequence[Row | tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         out = []
         for row in rows:
             if type(row) is tuple:   # append-only rows arrive in column order already
-                if not positions:
-                    out.append(row)
-                else:
-                    listed = list(row)
-                    for i in positions:
-                        if listed[i] is not None:
-                            listed[i] = dumps(listed[i], option=once).decode()
-                    out.append(tuple(listed))
-                continue
-            values = getter(row)  # type: ignore[arg-type]   # not a tuple: a dict row
-            if positions:
-                listed = list(values)
-                for i in positions:
-                    if listed[i] is not None:
-                        listed[i] = dumps(listed[i], option=sort).decode()
-                values = tuple(listed)
-            out.append(values)
+                out.append(_with_json_text(row, positions, once) if positions else row)
+            else:
+                out.append(_with_json_text(getter(cast(Row, row)), positions, sort))
         return out
     return encode
 
@@ -356,6 +340,7 @@ def _copy_text(value: Any) -> str:
 
 
 _ENCODERS: dict[str, _Encoder] = {}
+_GETTERS = {t.name: _row_getter(t) for t in TABLES}
 _JSON_POSITIONS = {t.name: tuple(i for i, c in enumerate(t.column_names) if c in t.json_columns)
                    for t in TABLES}
 
