@@ -125,6 +125,9 @@ def decode_state(state: bytes, mapper: Any) -> dict[str, Any]:
     return raw
 
 
+# How a long rebuild goes: (position folded, head, "folding" | "indexing" | "done").
+Progress = Callable[[int, int, str], None]
+
 # One stored event as read for the fold: (position, stream id text, version, topic, state).
 Raw = tuple[int, str, int, str, bytes]
 Reader = Callable[[int, int, "int | None"], list[Raw]]
@@ -286,9 +289,10 @@ class Projector:
         # Batch-load the rows a page needs (`_prime`); not while rebuilding from empty,
         # where nearly every key asked for is new and the queries find nothing (5% of it).
         self.priming = True
-        # Told (position folded, head) after each page of a long rebuild, which may take
-        # a minute: the CLI shows it on a terminal.
-        self.progress: Callable[[int, int], None] | None = None
+        # Told (position folded, head, stage) after each page of a long rebuild, which may
+        # take a minute, then as its indexes are built and when it is done: the CLI shows
+        # it on a terminal.
+        self.progress: Progress | None = None
 
     def catch_up(self, stop: int | None = None) -> int:
         """Process every event after the stored position (up to `stop`); return how many.
@@ -390,7 +394,7 @@ class Projector:
                 self.cache.flushed()
                 at = end
                 if self.progress is not None:
-                    self.progress(at, max(head, at))
+                    self.progress(at, max(head, at), "folding")
             writer.drain()
         except PositionMoved:
             self.cache.clear()
@@ -509,7 +513,12 @@ class Projector:
         try:
             with self.store.bulk():
                 count = self.catch_up()
+                at = self.store.position(self.name)
+                if self.progress is not None:
+                    self.progress(at, at, "indexing")
                 self.store.create_indexes()
+            if self.progress is not None:
+                self.progress(at, at, "done")
         finally:
             self.priming = True
             self.page = page

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +17,7 @@ from domain.errors import NotFoundError
 from domain.ledger import AGENCY, PATIENT
 from projections import aging as aging_rules
 from projections.account_history import AccountHistory
-from projections.catchup import Projector, compare, scratch_store
+from projections.catchup import Progress, Projector, compare, scratch_store
 from projections.follow_up import FollowUpQueries
 from projections.kpis import Kpis
 from projections.reads import RESERVED, gc_paused, split, to_date, when
@@ -40,7 +39,7 @@ class BillingQueries(AccountHistory, FollowUpQueries, WorkQueues, Kpis):
 
     @classmethod
     def for_ledger(cls, ledger: Any,
-                   progress: Callable[[int, int], None] | None = None) -> BillingQueries:
+                   progress: Progress | None = None) -> BillingQueries:
         """Read models beside the ledger's events (its `store`, else its env), caught up;
         `progress`: told how a long rebuild goes (`Projector.progress`)."""
         queries = cls(store_for(ledger), ledger.recorder, ledger.mapper, ledger.name)

@@ -180,13 +180,16 @@ def test_a_long_rebuild_says_how_far_it_has_got_after_each_page(
         ledger: BillingLedger, practice: Practice, queries: BillingQueries,
         writers: list[PageWriter]) -> None:
     busy_practice(ledger, accounts=2)
-    told: list[tuple[int, int]] = []
-    queries.projector.progress = lambda position, head: told.append((position, head))
+    told: list[tuple[int, int, str]] = []
+    queries.projector.progress = lambda position, head, stage: told.append(
+        (position, head, stage))
     queries.projector.page = 5
 
     queries.rebuild()
 
     head = ledger.events_count()
-    assert len(told) == -(-head // 5)   # one per page of 5 events
-    assert [p for p, _ in told] == sorted({p for p, _ in told})
-    assert {h for _, h in told} == {head} and told[-1] == (head, head)
+    pages, ending = told[:-2], told[-2:]
+    assert len(pages) == -(-head // 5)   # one per page of 5 events
+    assert [p for p, _, _ in pages] == sorted({p for p, _, _ in pages})
+    assert {(h, s) for _, h, s in pages} == {(head, "folding")} and pages[-1][0] == head
+    assert ending == [(head, head, "indexing"), (head, head, "done")]

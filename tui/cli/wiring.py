@@ -35,22 +35,33 @@ def open_queries(ledger: BillingLedger, *, catch_up: bool = True,
 
 
 def terminal_progress(stream: TextIO, every: float = 0.5,
-                      clock: Callable[[], float] = time.monotonic) -> Callable[[int, int], None]:
+                      clock: Callable[[], float] = time.monotonic
+                      ) -> Callable[[int, int, str], None]:
     """A one-line count of a long rebuild on a terminal (a schema change on a large ledger
-    keeps the first command busy for a while), redrawn at most every `every` seconds and
-    ended with a newline; scripts and pipes see nothing of it."""
+    keeps the first command busy for a while), redrawn at most every `every` seconds, then
+    saying the indexes are being built, and ended with a newline once the rebuild is done;
+    scripts and pipes see nothing of it, nor does a rebuild too short to report a page."""
     shown = [float("-inf")]
+    width = [0]   # of the line drawn last: a shorter one is padded over it (no escapes)
 
-    def show(position: int, head: int) -> None:
-        done = position >= head
+    def draw(text: str, end: str = "") -> None:
+        stream.write("\r" + text.ljust(width[0]) + end)
+        stream.flush()
+        width[0] = 0 if end else len(text)
+
+    def show(position: int, head: int, stage: str) -> None:
+        if stage != "folding":
+            if width[0]:
+                draw(f"building the read models: {position:,} events, "
+                     + ("indexing them" if stage == "indexing" else "done"),
+                     "" if stage == "indexing" else "\n")
+            return
         now = clock()
-        if not done and now - shown[0] < every:
+        if position < head and now - shown[0] < every:
             return
         shown[0] = now
         share = 100 * position // head if head else 100
-        stream.write(f"\rbuilding the read models: {position:,} of {head:,} events "
-                     f"({share}%)" + ("\n" if done else ""))
-        stream.flush()
+        draw(f"building the read models: {position:,} of {head:,} events ({share}%)")
     return show
 
 
