@@ -118,9 +118,11 @@ class TestImport835:
         assert ("claim PCN20250115001 (CLP02 1, paid): paid $80.00, written off $70.00, to "
                 "PATIENT $50.00; balances after: PATIENT $50.00") in out
 
-    def test_without_json_a_refusal_is_printed_with_its_reason(self, cli: Any) -> None:
-        code, out, _ = cli("import", "835", OLD_4010)
-        assert code == 1 and "refused" in out and "unsupported version" in out
+    def test_without_json_a_refusal_is_told_on_stderr_with_its_reason(self, cli: Any) -> None:
+        code, out, err = cli("import", "835", OLD_4010, MIN)
+        assert code == 1
+        assert "refused" in err and "unsupported version" in err and "835_min" not in err
+        assert "refused" not in out and "posted: payment $80.00" in out
 
     def test_a_missing_file_is_an_error_not_a_crash(self, cli: Any, tmp_path: Path) -> None:
         code, _, err = cli("import", "835", str(tmp_path / "nope.835"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import date, datetime
 from typing import Any
 
@@ -43,6 +45,18 @@ def _default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+@contextmanager
+def told(status: str) -> Iterator[None]:
+    """Where a file's plain-text summary goes: stderr when the file was refused (a script
+    reading stdout sees only what was done), stdout otherwise."""
+    if status != "refused":
+        yield
+        return
+    sys.stdout.flush()
+    with redirect_stdout(sys.stderr):
+        yield
 
 
 def emit_json(document: Any) -> None:

@@ -22,7 +22,7 @@ from domain.money import format_usd
 from importers.csv_import import FORMATS, IMPORTERS
 from importers.synthea import import_synthea, read_directory
 from importers.x12.claim_837_in import import_837
-from tui.cli.context import CliError, Context, emit_json
+from tui.cli.context import CliError, Context, emit_json, told
 from tui.cli.import_group import import_subparsers
 
 Progress = Callable[[int, int], None]
@@ -104,7 +104,8 @@ def _import_files(args: argparse.Namespace, context: Context) -> int:
             document = {**{k: document.get(k, 0) for k in CLAIM_FIELDS}, **document}
         documents.append(document)
         if not args.json:
-            _print(document)
+            with told(document["status"]):
+                _print(document)
     if args.json:
         emit_json(documents[0] if len(documents) == 1 else documents)
     return 1 if any(d["status"] == "refused" for d in documents) else 0
@@ -123,7 +124,8 @@ def _import_synthea(args: argparse.Namespace, context: Context) -> int:
     if args.json:
         emit_json(document)
     else:
-        _print(document)
+        with told(document["status"]):
+            _print(document)
     return 1 if document["status"] == "refused" else 0
 
 

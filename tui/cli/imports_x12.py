@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.money import format_usd
 from importers.remittance_import import import_835, import_acknowledgement
-from tui.cli.context import CliError, Context, emit_json
+from tui.cli.context import CliError, Context, emit_json, told
 from tui.cli.import_group import import_subparsers
 
 Progress = Callable[[str, int, int], None]
@@ -87,7 +87,8 @@ def _import_835(args: argparse.Namespace, context: Context) -> int:
         emit_json(documents[0] if len(documents) == 1 else documents)
     else:
         for result in results:
-            _print_era(result, args.dry_run)
+            with told(result.status):
+                _print_era(result, args.dry_run)
     return 1 if any(result.status == "refused" for result in results) else 0
 
 
@@ -147,7 +148,8 @@ def _import_ack(args: argparse.Namespace, context: Context) -> int:
         emit_json(documents[0] if len(documents) == 1 else documents)
     else:
         for result in results:
-            _print_ack(result, args.dry_run)
+            with told(result.status):
+                _print_ack(result, args.dry_run)
     return 1 if any(result.status == "refused" for result in results) else 0
 
 

@@ -30,7 +30,7 @@ from importers.x12.eligibility import write_270
 from importers.x12.inquiry_maps import validate_text
 from importers.x12.segments import X12SyntaxError
 from importers.x12.writer import Party, X12WriteError
-from tui.cli.context import CliError, Context, emit_json, parse_date
+from tui.cli.context import CliError, Context, emit_json, parse_date, told
 from tui.cli.import_group import import_subparsers
 from tui.cli.imports_x12 import _progress_bar
 
@@ -193,7 +193,8 @@ def _import_answers(args: argparse.Namespace, context: Context) -> int:
         emit_json(documents[0] if len(documents) == 1 else documents)
     else:
         for result in results:
-            _print_answers(result, args.dry_run)
+            with told(result.status):
+                _print_answers(result, args.dry_run)
     return 1 if any(result.status == "refused" for result in results) else 0
 
 
