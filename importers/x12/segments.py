@@ -78,7 +78,10 @@ def read_separators(text: str, name: str = "<input>") -> tuple[Separators, int]:
     component = text[position + 1]
     segment = text[position + 2]
     repetition = fields[11] if fields[12][:5] >= "00402" else ""
-    if segment in "\r\n":
+    if segment == "\r" and text.startswith("\n", position + 3):
+        # CR LF after ISA16: the line break ends each segment, and the CR goes with the layout
+        # around it. A CR alone is the terminator itself (it must not become "\n", which such a
+        # file never contains).
         segment = "\n"
     if len({element, component, segment}) != 3 or component.isalnum() or segment.isalnum():
         raise X12SyntaxError(
@@ -98,7 +101,7 @@ def tokenize(text: str, name: str = "<input>") -> tuple[Separators, list[Segment
     for raw in text[start:].split(separators.segment):
         stripped = raw.strip("\r\n\t ")
         seg_line = line + raw[: len(raw) - len(raw.lstrip("\r\n\t "))].count("\n")
-        line += raw.count("\n") + (1 if separators.segment == "\n" else 0)
+        line += raw.count("\n") + (1 if separators.segment in "\r\n" else 0)
         position += len(raw) + 1
         if not stripped:
             continue

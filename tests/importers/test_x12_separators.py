@@ -1,0 +1,72 @@
+"""X12 separators and layout: each interchange read as its ISA declares, content keyed alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from importers.x12.acks import ParsedAck, parse_acknowledgement
+from importers.x12.era import ParsedEra, parse_835
+from importers.x12.validate import validate
+from tests.importers.test_acks import ack_277ca, ack_999
+from tests.importers.test_era import build_835
+
+
+def read(parsed: ParsedEra) -> list[tuple[object, ...]]:
+    """What an 835's payments say, without what names the file itself (its raw bytes' hash)."""
+    return [(a.payer_id, a.trace_number, a.content_sha256, a.payment_cents, a.paid_on,
+             a.provider_adjustments,
+             [(c.remit.claim_id, c.remit.paid_cents, c.remit.services, c.remit.claim_adjustments)
+              for c in a.claims]) for a in parsed.advices]
+
+
+def findings(parsed: ParsedEra | ParsedAck) -> list[tuple[int, str, str, str]]:
+    """pyx12's findings on a file, without the line numbers that its layout decides."""
+    assert parsed.separators is not None
+    return [(i.segment, i.element, i.code, i.message)
+            for i in validate(parsed.separators, parsed.segments).issues]
+
+
+def relaid(raw: bytes, terminator: str) -> bytes:
+    """An ack builder's file (``~`` and a line break after each segment) with `terminator`."""
+    return raw.replace(b"~\n", terminator.encode("ascii"))
+
+
+# (terminator, text after it): "\r" alone is the bug's case; the others must keep working.
+TERMINATORS = (("\r", ""), ("\n", ""), ("\r\n", ""), ("~", "\r\n"), ("~", "\n"))
+
+
+class TestSegmentTerminators:
+    @pytest.mark.parametrize(("terminator", "between"), TERMINATORS)
+    def test_an_835_reads_the_same_whatever_ends_its_segments(
+        self, terminator: str, between: str,
+    ) -> None:
+        plain = parse_835(build_835())
+        parsed = parse_835(build_835(terminator=terminator, between=between), "term.835")
+        assert parsed.problems == []
+        assert read(parsed) == read(plain)
+        assert [s.elements for s in parsed.segments] == [s.elements for s in plain.segments]
+        assert parsed.separators is not None
+        assert validate(parsed.separators, parsed.segments).status == "OK"
+
+    def test_a_cr_terminated_835_numbers_its_lines_by_segment(self) -> None:
+        claim = ["CLP*PCN20250115001*1*200*80*50*12*PAYERCLM0001*11*1",
+                 "SVC*HC:99214:25*150*80**1", "CAS*CO*45*50*", "CAS*PR*2*20",
+                 "SVC*HC:93000*50*0**1", "CAS*XX*45*20", "CAS*PR*1*30"]
+        parsed = parse_835(build_835(claim, terminator="\r"))
+        (problem,) = parsed.problems
+        assert problem.segment == problem.line == 18
+        assert "CAS01 'XX'" in str(problem)
+
+    @pytest.mark.parametrize("terminator", ["\r", "\n", "\r\n", "~\r\n", "~\n"])
+    def test_a_999_and_a_277ca_read_the_same_whatever_ends_their_segments(
+        self, terminator: str,
+    ) -> None:
+        for raw in (ack_999(("0001", "A", ()), ("0002", "R", ("IK3*NM1*17*2010BA*8",))),
+                    ack_277ca(("PCNALPHA", "A2:20", "ICN1"), ("PCNBRAVO", "A7:562:85", ""))):
+            plain = parse_acknowledgement(raw)
+            parsed = parse_acknowledgement(relaid(raw, terminator), "term.ack")
+            assert parsed.problems == []
+            assert (parsed.kind, parsed.sets, parsed.claims) == (
+                plain.kind, plain.sets, plain.claims)
+            assert parsed.content_sha256 == plain.content_sha256
+            assert findings(parsed) == findings(plain)
