@@ -6,6 +6,8 @@ integer cents as the payer wrote them, signs included (a CLP02=22 reversal is ne
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -61,6 +63,25 @@ class ClaimRemit:
     @property
     def is_crossover(self) -> bool:
         return self.status_code in ("19", "20", "21")
+
+    def fingerprint(self) -> str:
+        """The payer's decision alone, equal when the same adjudication is sent again.
+
+        It is what tells a repeated CLP without CLP07 from a new one (CLP02-05, claim-level
+        CAS, every SVC loop), so it leaves out where the CLP was read (source, SVC positions),
+        the claim it names (a biller may apply it to another), CLP07 and the payment date.
+        """
+        def cas(adjustments: tuple[CasAdjustment, ...]) -> list[tuple[str, str, int, str]]:
+            return [(a.group, a.carc, a.amount_cents, a.quantity) for a in adjustments]
+
+        services = sorted(
+            (s.code, s.modifiers, s.charge_cents, s.paid_cents, cas(s.adjustments), s.rarcs,
+             s.line_ref, s.original_code, str(s.service_date or ""), s.units)
+            for s in self.services)
+        content = [self.status_code, self.charge_cents, self.paid_cents,
+                   self.patient_responsibility_cents, cas(self.claim_adjustments),
+                   self.claim_rarcs, services]
+        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
 
 
 class UnmatchedRemitError(BillingError):

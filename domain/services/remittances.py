@@ -5,6 +5,10 @@ same file meet the same Claim object), and the whole file is saved in one transa
 end: a failure anywhere leaves the ledger as it was. Claims we cannot match, and claims whose
 posting a rule refuses before anything changed, wait in the remittance's unapplied list with
 every amount, so money is conserved; a refusal *after* something changed fails the file.
+A CLP that repeats a posting still standing on its claim (the same payer claim control number
+CLP07, DOMAIN §4's key; without CLP07 the same payer and identical CLP and SVC loops) waits
+there too: payers resend adjudications under new trace numbers, and posting one twice would
+pay the claim twice. A biller refunds the money or applies it.
 
 Re-importing a file finds its RemittanceFile / AcknowledgementFile streams already there and
 records nothing. A payer's trace number arriving again with other content is refused for review.
@@ -25,6 +29,7 @@ from domain.base import BillingAggregate
 from domain.claim import Claim, ClaimState
 from domain.encounter import Encounter
 from domain.errors import BillingError, NotFoundError, RuleViolation
+from domain.money import format_usd
 from domain.remittance import ClaimRemit, UnmatchedRemitError
 from domain.remittance_file import (
     AcknowledgementDocument,
@@ -34,6 +39,7 @@ from domain.remittance_file import (
     RemittanceAdvice,
     RemittanceDocument,
     RemittanceFile,
+    RemittedClaim,
     SetAcknowledgement,
     SourceFile,
 )
@@ -47,6 +53,8 @@ Progress = Callable[[int, int], None]
 INFORMATIONAL_STATUSES = frozenset({"23", "25"})
 
 POSTED, ALREADY_POSTED, REFUSED = "posted", "already-posted", "refused"
+
+DUPLICATE_ACTION = "held for a biller to refund or apply"
 
 
 @dataclass
@@ -131,6 +139,7 @@ class RemittanceCommands(ClaimCommands):
                                 "were already posted and were skipped")
         loaded: dict[UUID, BillingAggregate] = {}
         self._prefetch(new, loaded)
+        earlier = _EarlierPayments(document, self._stored_payments)
         created: list[BillingAggregate] = []
         total = sum(len(a.claims) for a in new)
         done = [0]
@@ -142,7 +151,8 @@ class RemittanceCommands(ClaimCommands):
 
         try:
             for advice in new:
-                remittance = self._post_advice(document, advice, loaded, result, tick)
+                remittance = self._post_advice(document, advice, loaded, result, tick,
+                                               earlier)
                 created += [remittance, PaymentTrace(
                     payer_id=advice.payer_id, trace_number=advice.trace_number,
                     content_sha256=advice.content_sha256, remittance_id=str(remittance.id))]
@@ -226,7 +236,7 @@ class RemittanceCommands(ClaimCommands):
     def _post_advice(
         self, document: RemittanceDocument, advice: RemittanceAdvice,
         loaded: dict[UUID, BillingAggregate], result: RemittanceImport,
-        tick: Callable[[], None],
+        tick: Callable[[], None], earlier: _EarlierPayments,
     ) -> RemittanceFile:
         summaries: list[dict[str, Any]] = []
         held: list[tuple[int, Any, str]] = []
@@ -236,8 +246,11 @@ class RemittanceCommands(ClaimCommands):
             summary: dict[str, Any] = {
                 "index": index, "claim_id": remit.claim_id, "status_code": remit.status_code,
                 "paid_cents": remit.paid_cents, "source": remit.source,
-                "crossover_carrier": remitted.crossover_carrier}
-            posting, reason = self._post_or_hold(remit, loaded)
+                "crossover_carrier": remitted.crossover_carrier,
+                # What a CLP sent again without CLP07 is compared with (_EarlierPayments).
+                "fingerprint": remit.fingerprint()}
+            posting, reason, duplicate = self._post_or_hold(
+                remit, loaded, advice.payer_id, earlier)
             if posting is not None:
                 summary.update(matched=True, outcome=str(posting.outcome), events=posting.events)
                 result.postings.append(posting)
@@ -254,6 +267,13 @@ class RemittanceCommands(ClaimCommands):
                 result.unmatched += 1
                 result.unapplied.append({"claim_id": remit.claim_id, "index": index,
                                          "paid_cents": remit.paid_cents, "reason": reason})
+                if duplicate is not None:
+                    summary["duplicate_of"] = result.unapplied[-1]["duplicate_of"] = duplicate
+                    result.notes.append(
+                        f"claim {remit.claim_id}: duplicate remittance "
+                        f"({format_usd(remit.paid_cents)}) held in suspense, not posted: it "
+                        f"repeats the posting from {duplicate['file'] or duplicate['source']}"
+                        f" on {duplicate['paid_on']}")
             summaries.append(summary)
             tick()
         remittance = RemittanceFile(
@@ -277,26 +297,124 @@ class RemittanceCommands(ClaimCommands):
         return remittance
 
     def _post_or_hold(
-        self, remit: ClaimRemit, loaded: dict[UUID, BillingAggregate],
-    ) -> tuple[PostingResult | None, str]:
-        """Post one claim, or say why it waits in suspense (having changed nothing)."""
+        self, remit: ClaimRemit, loaded: dict[UUID, BillingAggregate], payer_id: str,
+        earlier: _EarlierPayments,
+    ) -> tuple[PostingResult | None, str, dict[str, str] | None]:
+        """Post one claim, or say why it waits in suspense (having changed nothing), and
+        which earlier posting it repeats when that is why."""
         if remit.status_code in INFORMATIONAL_STATUSES and remit.paid_cents == 0:
             # Nothing was adjudicated, so there is nothing to post; the summary keeps it.
-            return None, f"CLP02 {remit.status_code}: not adjudicated by this payer"
+            return None, f"CLP02 {remit.status_code}: not adjudicated by this payer", None
         try:
             claim = self._loaded(loaded, Claim, remit.claim_id)
         except NotFoundError:
-            return None, f"claim {remit.claim_id} is not in the ledger"
+            return None, f"claim {remit.claim_id} is not in the ledger", None
         if remit.status_code in INFORMATIONAL_STATUSES:
-            return None, f"CLP02 {remit.status_code} carries a payment; a biller decides"
+            return None, f"CLP02 {remit.status_code} carries a payment; a biller decides", None
+        duplicate = self._duplicate_of(claim, remit, payer_id, earlier)
+        if duplicate is not None:
+            return None, *duplicate
         encounter_id = claim.encounter_id
         before = len(claim.pending_events), self._pending_of(loaded, encounter_id)
         try:
-            return self._post_remittance(remit, loaded), ""
+            return self._post_remittance(remit, loaded), "", None
         except (UnmatchedRemitError, BillingError) as error:
             if (len(claim.pending_events), self._pending_of(loaded, encounter_id)) != before:
                 raise
-            return None, str(error)
+            return None, str(error), None
+
+    def _duplicate_of(
+        self, claim: Claim, remit: ClaimRemit, payer_id: str, earlier: _EarlierPayments,
+    ) -> tuple[str, dict[str, str]] | None:
+        """The posting standing on `claim` that `remit` repeats: why it waits, and where from.
+
+        DOMAIN §4 keys a posting by (CLP01, CLP07): the same payer claim control number on a
+        posting not reversed is the same adjudication, whoever's trace number brings it. A
+        reversed one is not (its correction may reuse the number), nor is another payer's
+        (it has its own numbers). Without CLP07 on either side, the same payer's CLP with
+        the same CLP02-05 and SVC loops is. Reversals are matched by `_reverse` instead.
+        """
+        if remit.is_reversal:
+            return None
+        number = remit.payer_claim_control_number
+        adjudication: dict[str, Any]
+        for adjudication in reversed(claim.adjudications):
+            if adjudication["reversed"]:
+                continue
+            theirs = adjudication["payer_claim_control_number"]
+            payment = earlier.of(adjudication["adjudication_id"])
+            if number and theirs:
+                if number != theirs:
+                    continue
+                what = f"payer claim number {number} already posted"
+            else:
+                same = self._same_adjudication(claim, remit, payer_id, adjudication, payment)
+                if not same:
+                    continue
+                what = ("no payer claim number" if not number else
+                        f"payer claim number {number} (none on the earlier posting)") + (
+                    f", the same adjudication ({same}) already posted")
+            paid_on = str(adjudication["paid_on"])
+            where = (f"from {payment[0].file_name} (trace {payment[0].trace_number})"
+                     if payment is not None else adjudication["adjudication_id"])
+            reason = (f"duplicate of the posting {where} on {paid_on}: claim {claim.claim_id}, "
+                      f"{what}; {DUPLICATE_ACTION}")
+            return reason, {
+                "file": payment[0].file_name if payment is not None else "",
+                "trace_number": payment[0].trace_number if payment is not None else "",
+                "paid_on": paid_on, "payer_claim_control_number": theirs,
+                "source": adjudication["adjudication_id"]}
+        return None
+
+    def _same_adjudication(
+        self, claim: Claim, remit: ClaimRemit, payer_id: str, adjudication: dict[str, Any],
+        payment: tuple[_Payment, int] | None,
+    ) -> str:
+        """What made a posting without CLP07 the same as `remit`; "" when it is not."""
+        if (adjudication["status_code"], adjudication["paid_cents"]) != (
+                remit.status_code, remit.paid_cents):
+            return ""
+        fingerprint = payment[0].fingerprint(payment[1]) if payment is not None else ""
+        if payment is not None and payment[0].payer_id != payer_id:
+            return ""
+        if fingerprint:
+            if fingerprint != remit.fingerprint():
+                return ""
+            return (f"CLP02 {remit.status_code}, charge, paid, patient responsibility and "
+                    "service lines")
+        # Posted by the ledger command or before files kept fingerprints: only the CLP figures
+        # its Adjudicated event recorded can be compared.
+        recorded = self._adjudicated_event(claim, adjudication["adjudication_id"])
+        if recorded is None or (recorded.charge_cents, recorded.patient_responsibility_cents) != (
+                remit.charge_cents, remit.patient_responsibility_cents):
+            return ""
+        return (f"CLP02 {remit.status_code}, charge, paid and patient responsibility; its "
+                "service lines were not recorded")
+
+    def _adjudicated_event(self, claim: Claim, adjudication_id: str) -> Any:
+        """The Adjudicated event that recorded `adjudication_id` on `claim` (pending or saved)."""
+        events: Any = [*claim.pending_events, *self.repository.event_store.get(claim.id)]
+        return next((e for e in events if isinstance(e, Claim.Adjudicated)  # type: ignore[attr-defined]
+                     and e.adjudication_id == adjudication_id), None)
+
+    def _stored_payments(self) -> dict[tuple[str, str], _Payment]:
+        """Every 835 payment imported so far, by raw file SHA-256 and ST02 (the key a posting's
+        source names): one topic-filtered pass over the RemittanceFile streams' first events."""
+        payments: dict[tuple[str, str], _Payment] = {}
+        topic = get_topic(RemittanceFile.Imported)  # type: ignore[attr-defined]
+        position = 1
+        while True:
+            page = self.recorder.select_notifications(start=position, limit=1000,
+                                                      topics=[topic])
+            if not page:
+                return payments
+            for notification in page:
+                imported: Any = self.mapper.to_domain_event(notification)
+                fingerprints = {c["index"]: c.get("fingerprint", "") for c in imported.claims}
+                payments[(imported.raw_sha256, imported.control_number)] = _Payment(
+                    imported.payer_id, imported.trace_number, imported.file_name,
+                    fingerprints.get)
+            position = page[-1].id + 1
 
     @staticmethod
     def _pending_of(loaded: dict[UUID, BillingAggregate], encounter_id: str) -> int:
@@ -502,3 +620,56 @@ def _control(number: str) -> str:
     """Control numbers compare as numbers when they are ("000000101" is "101")."""
     stripped = number.strip()
     return str(int(stripped)) if stripped.isdigit() else stripped
+
+
+@dataclass(frozen=True)
+class _Payment:
+    """An 835 payment (one transaction set) that postings came from, as a duplicate names it."""
+
+    payer_id: str
+    trace_number: str
+    file_name: str
+    fingerprints: Callable[[int], str | None]   # CLP position -> ClaimRemit.fingerprint()
+
+    def fingerprint(self, index: int) -> str:
+        return self.fingerprints(index) or ""
+
+
+class _EarlierPayments:
+    """The payments earlier postings came from, by the raw file's SHA-256 and ST02.
+
+    A posting's source (``era:<raw sha256>:<ST02>:CLP<n>``) names its payment: the file being
+    imported is looked in first (a CLP repeated in the same file), the stored RemittanceFiles
+    are read once, and only when a posting from another file is a candidate duplicate.
+    """
+
+    def __init__(self, document: RemittanceDocument,
+                 read_stored: Callable[[], dict[tuple[str, str], _Payment]]) -> None:
+        self._payments = {
+            (document.raw_sha256, advice.control_number): _Payment(
+                advice.payer_id, advice.trace_number, document.name,
+                _fingerprints(advice.claims))
+            for advice in document.advices}
+        self._read_stored: Callable[[], dict[tuple[str, str], _Payment]] | None = read_stored
+
+    def of(self, source: str) -> tuple[_Payment, int] | None:
+        """The payment and CLP position of the posting whose source this is, when imported."""
+        prefix, _, rest = source.partition(":")
+        digest, _, rest = rest.partition(":")
+        control, _, clp = rest.rpartition(":")
+        if prefix != "era" or not control or not clp.startswith("CLP") or not clp[3:].isdigit():
+            return None
+        key = (digest, control)
+        if key not in self._payments and self._read_stored is not None:
+            stored, self._read_stored = self._read_stored(), None
+            self._payments = {**stored, **self._payments}
+        payment = self._payments.get(key)
+        return (payment, int(clp[3:])) if payment is not None else None
+
+
+def _fingerprints(claims: tuple[RemittedClaim, ...]) -> Callable[[int], str | None]:
+    """The fingerprint of the CLP at a position of a payment being imported, worked out only
+    when asked (most files repeat nothing)."""
+    def at(index: int) -> str | None:
+        return claims[index - 1].remit.fingerprint() if 0 < index <= len(claims) else None
+    return at
