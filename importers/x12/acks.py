@@ -141,7 +141,7 @@ def parse_acknowledgement(raw: bytes, name: str = "<input>",
                                            f"a {kind} set in a {parsed.kind} file"))
             continue
         parsed.kind = kind
-        bodies.append(normalized_text(st_segments, parsed.separators))
+        bodies.append(normalized_text(st_segments, st_segments[0].separators))
         if kind == KIND_999:
             _read_999(parsed, st_segments)
         else:
@@ -225,8 +225,7 @@ def _read_999(parsed: ParsedAck, segments: list[Segment]) -> None:
 
 
 def _read_277ca(parsed: ParsedAck, segments: list[Segment]) -> None:
-    assert parsed.separators is not None
-    component = parsed.separators.component
+    component = segments[0].separators.component   # its interchange's own
     batch_of: dict[str, str] = {}         # HL01 -> the receiver-level batch id above it
     loop: dict[str, Any] | None = None
 

@@ -253,9 +253,8 @@ class _TransactionReader:
 
     def __init__(self, parsed: ParsedEra, isa: Segment, gs: Segment,
                  segments: list[Segment]) -> None:
-        assert parsed.separators is not None
         self.parsed = parsed
-        self.sep = parsed.separators
+        self.sep = isa.separators   # its interchange's, which may not be the file's first
         self.isa, self.gs, self.segments = isa, gs, segments
         self.st02 = segments[0].get(2)
         self.ok = True

@@ -5,7 +5,9 @@ of the file and collect its errors through its JSON visitor, so nothing is writt
 input. The copy is *normalized* from our tokenizer's segments: the ISA padded back to its fixed
 width (some translators trim it, and pyx12 then refuses to read the file at all), one segment
 per line with the file's own separators. pyx12 counts segments by line, so its segment numbers
-are the file's segment numbers, which our messages and the tokenizer share.
+are the file's segment numbers, which our messages and the tokenizer share. pyx12 reads a whole
+file with its first ISA's separators; a file whose interchanges declare different ones is
+validated one run of interchanges alike at a time, each finding numbered as in the file.
 
 Which errors refuse a file is the importer's decision (see ``importers.x12.era``): this module
 reports them all, each with its level (envelope, segment or element).
@@ -14,6 +16,7 @@ reports them all, each with its level (envelope, segment or element).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -68,11 +71,13 @@ class ValidationReport:
         return "OK" if self.ok else "Failure"
 
 
-def normalized_text(separators: Separators, segments: Sequence[Segment]) -> str:
-    """The file re-serialized one segment per line, ISA at its fixed width, no BOM."""
+def normalized_text(segments: Sequence[Segment]) -> str:
+    """The file re-serialized one segment per line, ISA at its fixed width, no BOM, each
+    segment with its interchange's separators."""
     out: list[str] = []
-    term = separators.segment
     for seg in segments:
+        separators = seg.separators
+        term = separators.segment
         elements = list(seg.elements)
         if seg.id == "ISA" and len(elements) == 17:
             elements = ["ISA"] + [
@@ -113,16 +118,34 @@ def validate(
     progress: Callable[[int, int], None] | None = None, map_path: str | None = None,
 ) -> ValidationReport:
     """Validate tokenized segments with pyx12 against its 5010 (or 4010) maps (or those in
-    `map_path`, a directory laid out like pyx12's own map folder)."""
+    `map_path`, a directory laid out like pyx12's own map folder). Each segment is read with
+    its interchange's separators; `separators` (the first interchange's) is what callers have
+    from `tokenize`."""
+    # Where the interchanges' separators change, pyx12 (which keeps the first ISA's) must
+    # start again on the rest.
+    starts = [0, *(i for i in range(1, len(segments)) if segments[i].id == "ISA"
+                   and segments[i].separators != segments[i - 1].separators), len(segments)]
+    reports = [_validate_run(segments, first, stop, progress, map_path)
+               for first, stop in itertools.pairwise(starts)]
+    return ValidationReport(all(r.ok for r in reports),
+                            tuple(issue for r in reports for issue in r.issues))
+
+
+def _validate_run(
+    segments: Sequence[Segment], offset: int, stop: int,
+    progress: Callable[[int, int], None] | None, map_path: str | None,
+) -> ValidationReport:
+    """pyx12 on segments[offset:stop], its findings numbered as in the whole file."""
     import pyx12.params  # noqa: PLC0415 - loading pyx12 and its maps costs; only when validating
     import pyx12.x12n_document  # noqa: PLC0415
 
-    text = normalized_text(separators, segments)
+    run = segments[offset:stop]
+    text = normalized_text(run)
     total = len(segments)
-    seen = [0]
+    seen = [offset]
 
     def callback(seg: Any, src: Any, node: Any, valid: bool) -> None:
-        seen[0] = src.get_cur_line()
+        seen[0] = offset + src.get_cur_line()
         if progress is not None and (seen[0] % 500 == 0 or seen[0] == total):
             progress(seen[0], total)
 
@@ -139,11 +162,15 @@ def validate(
                 at if at <= total else 0, seg_id, "", "crash",
                 f"the validator stopped here ({type(error).__name__}: {error})", ENVELOPE,
                 _line(segments, at)),))
-    issues = list(_issues(json.loads(errors.getvalue()), segments)) if errors.getvalue() else []
+    issues = list(_issues(json.loads(errors.getvalue()), segments, offset)) if (
+        errors.getvalue()) else []
     if not ok and not issues:
         reason = "; ".join(log.messages) or "no reason given"
-        issues.append(ValidationIssue(0, "", "", "read", f"pyx12 could not read it: {reason}",
-                                      ENVELOPE))
+        # A later run is named by its ISA: the file as a whole was read up to there.
+        issues.append(ValidationIssue(
+            offset + 1 if offset else 0, "ISA" if offset else "", "", "read",
+            f"pyx12 could not read it: {reason}", ENVELOPE, _line(segments, offset + 1)
+            if offset else 0))
     return ValidationReport(bool(ok) and not issues, tuple(issues))
 
 
@@ -151,9 +178,15 @@ def _line(segments: Sequence[Segment], number: int) -> int:
     return segments[number - 1].line if 0 < number <= len(segments) else 0
 
 
-def _issues(doc: dict[str, Any], segments: Sequence[Segment]) -> Iterator[ValidationIssue]:
-    def envelope(node: dict[str, Any], seg_id: str) -> Iterator[ValidationIssue]:
+def _issues(doc: dict[str, Any], segments: Sequence[Segment],
+            offset: int = 0) -> Iterator[ValidationIssue]:
+    """pyx12's JSON findings on segments[offset:...], numbered as in the whole file."""
+    def number_of(node: dict[str, Any]) -> int:
         number = int(node.get("cur_line") or 0)
+        return offset + number if number else 0
+
+    def envelope(node: dict[str, Any], seg_id: str) -> Iterator[ValidationIssue]:
+        number = number_of(node)
         for err in node.get("errors", []):
             yield ValidationIssue(number, seg_id, "", str(err["err_cde"]), err["err_str"],
                                   ENVELOPE, _line(segments, number))
@@ -165,7 +198,7 @@ def _issues(doc: dict[str, Any], segments: Sequence[Segment]) -> Iterator[Valida
             for st in gs.get("transactions", []):
                 yield from envelope(st, "ST")
                 for seg in st.get("segments", []):
-                    number = int(seg.get("cur_line") or 0)
+                    number = number_of(seg)
                     seg_id = str(seg.get("seg_id") or "")
                     for err in seg.get("errors", []):
                         yield ValidationIssue(number, seg_id, "", str(err["err_cde"]),

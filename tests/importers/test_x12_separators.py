@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from importers.x12.acks import ParsedAck, parse_acknowledgement
 from importers.x12.era import ParsedEra, parse_835
-from importers.x12.validate import validate
+from importers.x12.segments import decode, tokenize
+from importers.x12.validate import BackgroundValidation, validate
 from tests.importers.test_acks import ack_277ca, ack_999
 from tests.importers.test_era import build_835
 
@@ -70,3 +73,59 @@ class TestSegmentTerminators:
                 plain.kind, plain.sets, plain.claims)
             assert parsed.content_sha256 == plain.content_sha256
             assert findings(parsed) == findings(plain)
+
+
+def second_interchange(**options: Any) -> bytes:
+    """An 835 interchange to follow `build_835()` in one file: its own control numbers and
+    payment, and whatever separators `options` give it."""
+    return build_835(interchange="000000102", trace="CHK00099999", **options)
+
+
+class TestInterchangesWithTheirOwnSeparators:
+    @pytest.mark.parametrize("options", [
+        {"element": "|", "component": ">", "terminator": "\n"},   # all three differ
+        {"component": ">"},                                        # only ISA16 differs
+    ])
+    def test_each_interchange_is_read_with_the_separators_its_isa_declares(
+        self, options: dict[str, str],
+    ) -> None:
+        parsed = parse_835(build_835() + second_interchange(**options), "two.835")
+        assert parsed.problems == []
+        first, second = read(parsed)
+        # The second payment reads as the same payment sent on its own with standard ones.
+        assert second == read(parse_835(second_interchange()))[0]
+        assert first == read(parse_835(build_835()))[0]
+        modifiers = [c.remit.services[0].modifiers for a in parsed.advices for c in a.claims]
+        assert modifiers == [("25",), ("25",)]
+        assert findings(parsed) == []
+
+    def test_pyx12_numbers_a_fault_in_a_later_interchange_as_in_the_file(self) -> None:
+        raw = build_835() + second_interchange(element="|", component=">", se_count=99)
+        parsed = parse_835(raw, "two.835")
+        (issue,) = findings(parsed)
+        se = next(s for s in reversed(parsed.segments) if s.id == "SE")
+        assert issue == (se.index, "", "4",
+                         "SE count of 99 for SE02=0001 is wrong. I count 23")
+
+    @pytest.mark.parametrize("fork", [True, False])
+    def test_the_background_validator_reads_each_interchange_alike(self, fork: bool) -> None:
+        raw = build_835() + second_interchange(element="|", component=">", se_count=99)
+        child = BackgroundValidation(raw, "two.835", fork=fork)
+        try:
+            report = child.report()
+        finally:
+            child.cancel()
+        assert report is not None and report == validate(*tokenize(decode(raw)))
+        assert [i.segment for i in report.issues] == [len(tokenize(decode(raw))[1]) - 2]
+
+    def test_a_277ca_interchange_reads_its_statuses_with_its_own_component_separator(
+        self,
+    ) -> None:
+        first = ack_277ca(("PCNALPHA", "A2:20", "ICN1"))
+        second = ack_277ca(("PCNBRAVO", "A7:562:85", ""), control="000000602")
+        other = second.replace(b"*", b"|").replace(b":", b">")
+        parsed = parse_acknowledgement(first + other, "two.277")
+        assert parsed.problems == []
+        statuses = {c.claim_id: c.statuses for c in parsed.claims if c.claim_id}
+        assert statuses == {"PCNALPHA": ("A2:20",), "PCNBRAVO": ("A7:562:85",)}
+        assert parsed.content_sha256 == parse_acknowledgement(first + second).content_sha256
