@@ -600,13 +600,13 @@ class RemittanceCommands(ClaimCommands):
             candidates = index.get(_control(ack.transaction_control), [])
         else:
             candidates = [s for entries in index.values() for s in entries]
-        # ST02 is unique per submission in our 837s, but another sender's may not be: when
-        # the set number names several batches, keep the one whose group control (GS06, which
-        # we number like ISA13) or batch id the 999 echoes in AK102.
-        batches = {(s["batch_id"], s["interchange_control"]) for s in candidates}
-        if len(batches) > 1 or not ack.transaction_control:
-            candidates = [s for s in candidates if _control(s["interchange_control"]) ==
-                          _control(ack.group_control) or s["batch_id"] == ack.group_control]
+        # A set is ours only under our group: ST02 numbers restart in every interchange (ours
+        # and other senders' alike), so a 999 for someone else's group 555 that names set 0001
+        # must not reach our set 0001. AK102 echoes GS06, which our 837s number like ISA13;
+        # both compare as numbers ("000000101" is 101).
+        group = _control(ack.group_control)
+        candidates = [s for s in candidates
+                      if group and _control(s["interchange_control"]) == group]
         latest = {s["claim"]: s for s in candidates}   # a claim sent twice under one number
         found = []
         for claim_uuid, submission in latest.items():

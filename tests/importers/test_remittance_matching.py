@@ -13,9 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from domain.application import BillingLedger
+from domain.claim import ClaimState
 from domain.ledger import PATIENT
 from domain.services.remittances import RemittanceImport
-from importers.remittance_import import import_835
+from importers.remittance_import import import_835, import_acknowledgement
 from importers.x12.era import parse_835
 from tests.builders import (
     PRIMARY,
@@ -28,10 +29,14 @@ from tests.builders import (
     register_patient,
     submitted_claim,
 )
+from tests.importers import test_acks
 from tests.importers.conftest import CLAIM_ID
 from tests.importers.test_835_fold_ahead import Watched
+from tests.importers.test_acks import ack_999, states
 from tests.importers.test_era import WORKED_CLAIM, build_835
 from tests.importers.test_era_posting import MIN, REVERSAL, money
+
+submitted = test_acks.submitted   # three claims of batch BATCH1 (GS06 101): sets 0001, 0001, 0002
 
 DUPLICATE = "duplicate of the posting from 835_min.x12 (trace CHK00012345) on 2025-01-30"
 REVERSED = [
@@ -260,3 +265,34 @@ class TestWithoutAPayerClaimNumber:
                                  "on 2025-01-30: claim PCN20250115001, no payer claim number")
         assert ("the same adjudication (CLP02 1, charge, paid and patient responsibility; its "
                 "service lines were not recorded) already posted") in reason
+
+
+class TestAcknowledgementGroups:
+    """B4: a 999 acknowledges our sets only when AK102 is our group control number (GS06)."""
+
+    def test_a_999_for_another_group_with_our_set_number_changes_nothing(
+        self, ledger: BillingLedger, submitted: list[str],
+    ) -> None:
+        before = ledger.events_count()
+        result = import_acknowledgement(ledger, ack_999(("0001", "R", ()), group="555"),
+                                        "other-group.999")
+        assert (result.rejected, result.accepted, result.unknown) == (
+            [], [], ["group 555 set 0001"])
+        assert states(ledger, submitted) == [ClaimState.SUBMITTED] * 3
+        # Only the acknowledgement and its evidence.
+        assert ledger.events_count() - before == result.events == 2
+
+    def test_a_zero_padded_group_control_number_is_our_group(
+        self, ledger: BillingLedger, submitted: list[str],
+    ) -> None:
+        result = import_acknowledgement(ledger, ack_999(("0002", "R", ()), group="000000101"),
+                                        "padded.999")
+        assert result.rejected == [submitted[2]]
+
+    def test_another_groups_verdict_on_every_set_changes_nothing(
+        self, ledger: BillingLedger, submitted: list[str],
+    ) -> None:
+        raw = test_acks.envelope("999", ["AK1*HC*555*005010X222A1", "AK9*R*2*2*0*4"])
+        result = import_acknowledgement(ledger, raw, "group.999")
+        assert (result.rejected, result.unknown) == ([], ["group 555 set *"])
+        assert states(ledger, submitted) == [ClaimState.SUBMITTED] * 3
