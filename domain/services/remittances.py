@@ -511,10 +511,13 @@ class RemittanceCommands(ClaimCommands):
             # Batch level (2200B): only a rejection says something about every claim in it.
             if status.verdict != "rejected":
                 return []
+            # TRN02 echoes our BHT03, which the 837 writer makes the batch id + the set's ST02
+            # (so one set's claims); a bare batch id speaks for the whole batch.
             index = self._submission_index()
             targets = [(self._loaded_by_id(loaded, UUID(s["claim"])), s)
                        for entries in index.values() for s in entries
-                       if s["batch_id"] == status.batch_id]
+                       if status.batch_id in (s["batch_id"],
+                                              s["batch_id"] + s["transaction_control"])]
             if not targets:
                 result.unknown.append(f"batch {status.batch_id}")
             return [self._apply_verdict(claim, "rejected", "277CA", reasons, when, document,

@@ -32,7 +32,7 @@ from tests.builders import (
 from tests.importers import test_acks
 from tests.importers.conftest import CLAIM_ID
 from tests.importers.test_835_fold_ahead import Watched
-from tests.importers.test_acks import ack_999, states
+from tests.importers.test_acks import ack_277ca, ack_999, states
 from tests.importers.test_era import WORKED_CLAIM, build_835
 from tests.importers.test_era_posting import MIN, REVERSAL, money
 
@@ -295,4 +295,34 @@ class TestAcknowledgementGroups:
         raw = test_acks.envelope("999", ["AK1*HC*555*005010X222A1", "AK9*R*2*2*0*4"])
         result = import_acknowledgement(ledger, raw, "group.999")
         assert (result.rejected, result.unknown) == ([], ["group 555 set *"])
+        assert states(ledger, submitted) == [ClaimState.SUBMITTED] * 3
+
+
+class TestBatchRejections:
+    """B5: a 277CA's 2200B TRN02 echoes our BHT03, which is the batch id + the set's ST02."""
+
+    def test_a_rejection_echoing_one_sets_bht03_rejects_that_sets_claims(
+        self, ledger: BillingLedger, submitted: list[str],
+    ) -> None:
+        result = import_acknowledgement(
+            ledger, ack_277ca(batch="BATCH10001", batch_status="A3:21"), "set1.277",
+            kind="277CA")
+        assert (sorted(result.rejected), result.unknown) == (sorted(submitted[:2]), [])
+        assert states(ledger, submitted) == [ClaimState.REJECTED, ClaimState.REJECTED,
+                                             ClaimState.SUBMITTED]
+
+    def test_a_rejection_echoing_the_bare_batch_id_rejects_the_whole_batch(
+        self, ledger: BillingLedger, submitted: list[str],
+    ) -> None:
+        result = import_acknowledgement(
+            ledger, ack_277ca(batch="BATCH1", batch_status="A3:21"), "b.277", kind="277CA")
+        assert sorted(result.rejected) == sorted(submitted)
+
+    def test_a_set_number_we_never_sent_in_that_batch_is_unknown(
+        self, ledger: BillingLedger, submitted: list[str],
+    ) -> None:
+        result = import_acknowledgement(
+            ledger, ack_277ca(batch="BATCH10003", batch_status="A3:21"), "b3.277",
+            kind="277CA")
+        assert (result.rejected, result.unknown) == ([], ["batch BATCH10003"])
         assert states(ledger, submitted) == [ClaimState.SUBMITTED] * 3
