@@ -39,6 +39,7 @@ from importers.x12.segments import (
     X12SyntaxError,
     decode,
     iter_transactions,
+    read_isa,
     read_separators,
     tokenize,
 )
@@ -173,12 +174,18 @@ def _sniff_version(text: str) -> str:
     when its separators would not tokenize."""
     try:
         separators, start = read_separators(text)
+        _, end = read_isa(text, start)
     except X12SyntaxError:
         return ""
-    isa = text[start:start + 200].split(separators.element)
-    gs_at = text.find(f"GS{separators.element}", start + 100)
-    if gs_at >= 0:
-        gs = text[gs_at:gs_at + 200].split(separators.segment, 1)[0].split(separators.element)
+    isa = text[start:end].split(separators.element)
+    # The GS is the segment right after the ISA, whatever the ISA's length: translators trim
+    # its padding, and "GS*" can also end a claim id further on. Punctuation before it (a
+    # doubled terminator, a "~" opening each line of a "\n"-terminated file) is layout here.
+    stop = text.find(separators.segment, end)
+    after = text[end:stop] if stop >= 0 else ""
+    at = after.find(f"GS{separators.element}")
+    if at >= 0 and not any(c.isalnum() for c in after[:at]):
+        gs = after[at:].split(separators.element)
         if len(gs) > 8 and gs[8].strip():
             return gs[8].strip()
     return isa[12].strip() if len(isa) > 12 else ""

@@ -129,3 +129,32 @@ class TestInterchangesWithTheirOwnSeparators:
         statuses = {c.claim_id: c.statuses for c in parsed.claims if c.claim_id}
         assert statuses == {"PCNALPHA": ("A2:20",), "PCNBRAVO": ("A7:562:85",)}
         assert parsed.content_sha256 == parse_acknowledgement(first + second).content_sha256
+
+
+def trimmed_isa(raw: bytes) -> bytes:
+    """`raw` with its ISA's padding trimmed, as some translators send it."""
+    return (raw.replace(b"*          *", b"**").replace(b"PAYERSENDER    ", b"PAYERSENDER")
+            .replace(b"ACMERECEIVER   ", b"ACMERECEIVER"))
+
+
+class TestVersionSniffing:
+    def test_the_gs_is_the_segment_after_a_trimmed_isa_not_a_claim_id_ending_in_gs(
+        self,
+    ) -> None:
+        claim = [c.replace("PCN20250115001", "PCN0042GS") for c in
+                 ("CLP*PCN20250115001*1*80*80**12*PAYERCLM0001*11*1", "SVC*HC:99213*80*80**1")]
+        raw = trimmed_isa(build_835(claim))
+        assert raw.index(b"GS*") < 100 < raw.index(b"PCN0042GS*")   # the bug's layout
+        parsed = parse_835(raw, "trimmed.835")
+        assert parsed.problems == []
+        assert parsed.version == "005010X221A1"
+        assert [c.remit.claim_id for c in parsed.advices[0].claims] == ["PCN0042GS"]
+
+    @pytest.mark.parametrize("layout", [
+        {}, {"between": "\r\n"}, {"terminator": "\r"}, {"terminator": "\r\n"},
+        {"element": "|", "component": ">"}])
+    def test_a_4010_file_is_still_refused_for_its_version(self, layout: dict[str, str]) -> None:
+        raw = trimmed_isa(build_835(**layout)).replace(b"005010X221A1", b"004010X091A1")
+        parsed = parse_835(raw.replace(b"00501", b"00401"))
+        assert [str(p) for p in parsed.problems] == [
+            "unsupported version 004010X091A1: claimdesk reads 5010 835s (005010X221A1) only"]
