@@ -342,12 +342,17 @@ class RemittanceCommands(ClaimCommands):
             if adjudication["reversed"]:
                 continue
             theirs = adjudication["payer_claim_control_number"]
-            payment = earlier.of(adjudication["adjudication_id"])
             if number and theirs:
                 if number != theirs:
                     continue
+                payment = earlier.of(adjudication["adjudication_id"])
                 what = f"payer claim number {number} already posted"
             else:
+                if (adjudication["status_code"], adjudication["paid_cents"]) != (
+                        remit.status_code, remit.paid_cents):
+                    continue
+                # Looked up only now: it may read every stored payment once.
+                payment = earlier.of(adjudication["adjudication_id"])
                 same = self._same_adjudication(claim, remit, payer_id, adjudication, payment)
                 if not same:
                     continue
@@ -370,10 +375,8 @@ class RemittanceCommands(ClaimCommands):
         self, claim: Claim, remit: ClaimRemit, payer_id: str, adjudication: dict[str, Any],
         payment: tuple[_Payment, int] | None,
     ) -> str:
-        """What made a posting without CLP07 the same as `remit`; "" when it is not."""
-        if (adjudication["status_code"], adjudication["paid_cents"]) != (
-                remit.status_code, remit.paid_cents):
-            return ""
+        """What made a posting without CLP07, of the same CLP02 and CLP04, the same as `remit`;
+        "" when it is not."""
         fingerprint = payment[0].fingerprint(payment[1]) if payment is not None else ""
         if payment is not None and payment[0].payer_id != payer_id:
             return ""

@@ -199,10 +199,15 @@ class TestNotADuplicate:
 
     def test_a_different_payer_claim_number_is_another_adjudication(
         self, ledger: BillingLedger, visit: Visit, claim_id: str,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         import_835(ledger, MIN, "835_min.x12")
         other = MIN.replace(b"CHK00012345", b"CHK00077777").replace(b"PAYERCLM0001",
                                                                      b"PAYERCLM0009")
+
+        def no_reading(*args: object) -> None:
+            raise AssertionError("earlier payments are read only for a likely duplicate")
+        monkeypatch.setattr(BillingLedger, "_stored_payments", no_reading)
         assert import_835(ledger, other, "other.835").unmatched == 0
 
 
