@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -49,6 +50,12 @@ SUPPORTED_VERSION = "005010X221"       # GS08 of an 835, A1 and later errata
 CLAIM_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
 GROUP_CODES = frozenset({"CO", "PR", "OA", "PI"})
 
+# pyx12's 835 map puts PLB in a FOOTER loop that may occur once and starts that loop again at
+# each PLB, so a second PLB is "Loop FOOTER exceeded max count. Found 2, should have 1". The
+# TR3 lets PLB repeat (max use >1) and payers send several: a finding about the map, not the
+# file. Only this one (segment PLB, loop-count code 4, this loop) is waived.
+_PYX12_PLB_FOOTER = re.compile(r"Loop FOOTER exceeded max count\.\s+Found \d+, should have 1")
+
 
 @dataclass(frozen=True)
 class ValidationPolicy:
@@ -61,6 +68,9 @@ class ValidationPolicy:
     def blocks(self, issue: ValidationIssue) -> bool:
         if issue.level == ENVELOPE:
             return True
+        if (issue.segment_id, issue.code, issue.level) == ("PLB", "4", SEGMENT) and (
+                _PYX12_PLB_FOOTER.fullmatch(issue.message)):
+            return False
         if issue.code == "SEG1":        # trailing separators: nothing is lost
             return False
         read = issue.segment_id in self.read

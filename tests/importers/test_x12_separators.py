@@ -6,10 +6,19 @@ from typing import Any
 
 import pytest
 
+from domain.application import BillingLedger
+from importers.remittance_import import VALIDATE_ENV_VAR, import_835
 from importers.x12.acks import ParsedAck, parse_acknowledgement
-from importers.x12.era import ParsedEra, parse_835
+from importers.x12.era import VALIDATION_POLICY, ParsedEra, parse_835
 from importers.x12.segments import decode, tokenize
-from importers.x12.validate import BackgroundValidation, validate
+from importers.x12.validate import (
+    ELEMENT,
+    SEGMENT,
+    BackgroundValidation,
+    ValidationIssue,
+    validate,
+)
+from tests.builders import names, recorded_since
 from tests.importers.test_acks import ack_277ca, ack_999
 from tests.importers.test_era import build_835
 
@@ -158,3 +167,64 @@ class TestVersionSniffing:
         parsed = parse_835(raw.replace(b"00501", b"00401"))
         assert [str(p) for p in parsed.problems] == [
             "unsupported version 004010X091A1: claimdesk reads 5010 835s (005010X221A1) only"]
+
+
+# Two PLB segments (and a third): what pyx12's map counted as its FOOTER loop over again.
+PLBS = ("PLB*1234567893*20251231*WO:PCN0001*5", "PLB*1234567893*20251231*L6*-.5",
+        "PLB*1234567893*20251231*FB:OLD7*1.25")
+
+
+class TestSeveralPlbSegments:
+    @pytest.mark.parametrize("count", [2, 3])
+    def test_pyx12_counting_each_plb_as_its_footer_loop_does_not_refuse_the_file(
+        self, count: int,
+    ) -> None:
+        plbs = PLBS[:count]
+        payment = {2: "75.5", 3: "74.25"}[count]
+        parsed = parse_835(build_835(plb=plbs, payment=payment))
+        assert parsed.problems == []
+        assert [(p.reason, p.amount_cents) for p in parsed.advices[0].provider_adjustments] == [
+            ("WO", 500), ("L6", -50), ("FB", 125)][:count]
+        assert parsed.separators is not None
+        issues = validate(parsed.separators, parsed.segments).issues
+        assert [(i.segment_id, i.code, i.message) for i in issues] == [
+            ("PLB", "4", f"Loop FOOTER exceeded max count.  Found {n}, should have 1")
+            for n in range(2, count + 1)]
+        assert not any(VALIDATION_POLICY.blocks(issue) for issue in issues)
+
+    @pytest.mark.parametrize("issue", [
+        # The same words about another loop, or about PLB as a segment, still refuse.
+        ValidationIssue(20, "PLB", "", "5", "Segment PLB exceeded max count.  Found 2, should "
+                        "have 1", SEGMENT),
+        ValidationIssue(20, "PLB", "", "4", "Loop 1000A exceeded max count.  Found 2, should "
+                        "have 1", SEGMENT),
+        ValidationIssue(13, "CLP", "", "4", "Loop FOOTER exceeded max count.  Found 2, should "
+                        "have 1", SEGMENT),
+        ValidationIssue(20, "PLB", "", "7", "Segment PLB not in proper sequence", SEGMENT),
+        ValidationIssue(20, "PLB", "PLB04", "6", "invalid character", ELEMENT),
+    ])
+    def test_nothing_else_about_plb_or_loops_is_waived(self, issue: ValidationIssue) -> None:
+        assert VALIDATION_POLICY.blocks(issue)
+
+    @pytest.mark.parametrize("where", ["inline", "background"])
+    def test_every_plb_is_posted_and_balances_the_payment(
+        self, ledger: BillingLedger, claim_id: str, monkeypatch: pytest.MonkeyPatch,
+        where: str,
+    ) -> None:
+        monkeypatch.setenv(VALIDATE_ENV_VAR, where)
+        # BPR02 75.50 = ΣCLP04 80.00 - (WO 5.00 + L6 -0.50)
+        result = import_835(ledger, build_835(plb=PLBS[:2], payment="75.5"), "two_plb.835")
+        assert (result.status, result.message) == ("posted", "")
+        assert result.provider_adjustment_cents == 450
+        remittance = ledger.remittance(result.remittance_ids[0])
+        assert [(p["reason"], p["reference"], p["amount_cents"])
+                for p in remittance.provider_adjustments] == [
+            ("WO", "PCN0001", 500), ("L6", "", -50)]
+        assert names(recorded_since(ledger, 0)).count("ProviderAdjustmentPosted") == 2
+
+    def test_a_payment_that_counts_only_one_plb_is_refused_with_both(
+        self, ledger: BillingLedger, claim_id: str,
+    ) -> None:
+        result = import_835(ledger, build_835(plb=PLBS[:2], payment="75"), "one_counted.835")
+        assert result.status == "refused"
+        assert ("ΣCLP04 80.00 - ΣPLB 4.50 = 75.50, but BPR02 is 75.00") in result.message
