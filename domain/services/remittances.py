@@ -269,11 +269,17 @@ class RemittanceCommands(ClaimCommands):
                                          "paid_cents": remit.paid_cents, "reason": reason})
                 if duplicate is not None:
                     summary["duplicate_of"] = result.unapplied[-1]["duplicate_of"] = duplicate
-                    result.notes.append(
-                        f"claim {remit.claim_id}: duplicate remittance "
-                        f"({format_usd(remit.paid_cents)}) held in suspense, not posted: it "
-                        f"repeats the posting from {duplicate['file'] or duplicate['source']}"
-                        f" on {duplicate['paid_on']}")
+                    if remit.is_reversal:
+                        result.notes.append(
+                            f"claim {remit.claim_id}: reversal ({format_usd(remit.paid_cents)}) "
+                            "of a duplicate remittance held in suspense with it, not posted")
+                    else:
+                        earlier.hold(remit)
+                        result.notes.append(
+                            f"claim {remit.claim_id}: duplicate remittance "
+                            f"({format_usd(remit.paid_cents)}) held in suspense, not posted: it "
+                            f"repeats the posting from {duplicate['file'] or duplicate['source']}"
+                            f" on {duplicate['paid_on']}")
             summaries.append(summary)
             tick()
         remittance = RemittanceFile(
@@ -332,10 +338,15 @@ class RemittanceCommands(ClaimCommands):
         posting not reversed is the same adjudication, whoever's trace number brings it. A
         reversed one is not (its correction may reuse the number), nor is another payer's
         (it has its own numbers). Without CLP07 on either side, the same payer's CLP with
-        the same CLP02-05 and SVC loops is. Reversals are matched by `_reverse` instead.
+        the same CLP02-05 and SVC loops is.
+
+        Reversals are matched by `_reverse`, except one that takes back a duplicate held
+        earlier in this file (the payer resent a CLP, then reversed it): reversing the posting
+        the duplicate repeats would leave the claim unpaid and the money in suspense, so the
+        reversal waits beside the duplicate and the two cancel out.
         """
         if remit.is_reversal:
-            return None
+            return self._reversal_of_held(claim, remit, earlier)
         number = remit.payer_claim_control_number
         adjudication: dict[str, Any]
         for adjudication in reversed(claim.adjudications):
@@ -370,6 +381,26 @@ class RemittanceCommands(ClaimCommands):
                 "paid_on": paid_on, "payer_claim_control_number": theirs,
                 "source": adjudication["adjudication_id"]}
         return None
+
+    @staticmethod
+    def _reversal_of_held(
+        claim: Claim, reversal: ClaimRemit, earlier: _EarlierPayments,
+    ) -> tuple[str, dict[str, str]] | None:
+        """Why a reversal of a duplicate held earlier in this file waits beside it."""
+        held = earlier.take_held(reversal)
+        if held is None:
+            return None
+        payment = earlier.of(held.source)
+        number = reversal.payer_claim_control_number
+        where = (f"{payment[0].file_name} (trace {payment[0].trace_number}, "
+                 f"CLP{payment[1]})" if payment is not None else held.source)
+        return (f"reversal of the duplicate held in suspense from {where}: claim "
+                f"{claim.claim_id}, payer claim number {number or '(none)'}; the two wait there "
+                "together and cancel out, and the posting they repeat stands"), {
+            "file": payment[0].file_name if payment is not None else "",
+            "trace_number": payment[0].trace_number if payment is not None else "",
+            "paid_on": str(held.paid_on), "payer_claim_control_number": number,
+            "source": held.source}
 
     def _same_adjudication(
         self, claim: Claim, remit: ClaimRemit, payer_id: str, adjudication: dict[str, Any],
@@ -657,6 +688,20 @@ class _EarlierPayments:
                 _fingerprints(advice.claims))
             for advice in document.advices}
         self._read_stored: Callable[[], dict[tuple[str, str], _Payment]] | None = read_stored
+        # The duplicates this import held, by (CLP01, CLP07), for a reversal after them.
+        self._held: dict[tuple[str, str], list[ClaimRemit]] = {}
+
+    def hold(self, duplicate: ClaimRemit) -> None:
+        key = (duplicate.claim_id, duplicate.payer_claim_control_number)
+        self._held.setdefault(key, []).append(duplicate)
+
+    def take_held(self, reversal: ClaimRemit) -> ClaimRemit | None:
+        """The held duplicate `reversal` takes back (same CLP01, CLP07, negated CLP04), once."""
+        held = self._held.get((reversal.claim_id, reversal.payer_claim_control_number), [])
+        duplicate = next((d for d in held if d.paid_cents == -reversal.paid_cents), None)
+        if duplicate is not None:
+            held.remove(duplicate)
+        return duplicate
 
     def of(self, source: str) -> tuple[_Payment, int] | None:
         """The payment and CLP position of the posting whose source this is, when imported."""

@@ -128,6 +128,30 @@ class TestTheSameAdjudicationAgain:
                 result.provider_adjustment_cents) == (0, 8000, 500)
         assert conserved(result)
 
+    def test_resent_and_reversed_in_one_file_both_wait_and_the_posting_stands(
+        self, ledger: BillingLedger, visit: Visit, claim_id: str,
+    ) -> None:
+        import_835(ledger, MIN, "835_min.x12")
+        balances = money(ledger, visit)
+        result = import_835(ledger, build_835([*WORKED_CLAIM, *REVERSED], payment="0",
+                                              trace="CHK00077777"), "resent-reversed.835")
+        assert (result.matched, result.unmatched, result.posted_cents,
+                result.unapplied_cents) == (0, 2, 0, 0)
+        assert result.unapplied[1]["reason"] == (
+            "reversal of the duplicate held in suspense from resent-reversed.835 (trace "
+            "CHK00077777, CLP1): claim PCN20250115001, payer claim number PAYERCLM0001; the "
+            "two wait there together and cancel out, and the posting they repeat stands")
+        assert money(ledger, visit) == balances
+        assert [a["reversed"] for a in ledger.claim(claim_id).adjudications] == [False]
+
+    def test_posted_and_reversed_in_one_file_with_nothing_before_nets_to_nothing(
+        self, ledger: BillingLedger, visit: Visit, claim_id: str,
+    ) -> None:
+        result = import_835(ledger, build_835([*WORKED_CLAIM, *REVERSED], payment="0"),
+                            "posted-reversed.835")
+        assert [p.outcome for p in result.postings] == ["paid", "reversed"]
+        assert ledger.encounter(visit.encounter_id).balances_by_party() == {PRIMARY: 20000}
+
     def test_a_biller_may_still_apply_it_when_the_payer_really_paid_twice(
         self, ledger: BillingLedger, visit: Visit, claim_id: str,
     ) -> None:
