@@ -272,7 +272,7 @@ class TestCharges:
             "encounter_ref VISIT1"]
 
 
-def test_the_cli_names_line_and_column_and_exits_1(
+def test_the_cli_names_line_and_column_on_stderr_and_exits_1(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tui.cli import main
 
@@ -281,7 +281,9 @@ def test_the_cli_names_line_and_column_and_exits_1(
     with freeze_time(TODAY):
         assert main(["--db", str(tmp_path / "cli.sqlite3"), "import", "chargemaster",
                      str(path)]) == 1
-    assert capsys.readouterr().out.splitlines() == [
+    told = capsys.readouterr()
+    assert told.out == ""   # a refusal is told on stderr
+    assert told.err.splitlines() == [
         f"{path}: refused, nothing was imported:",
         "  line 3, column code: '9921' is not a CPT (5 digits, or 4 digits + F/T/U) or HCPCS "
         "(letter + 4 digits) code",
