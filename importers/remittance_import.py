@@ -137,7 +137,7 @@ def _import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool,
             return refused(refusal_message(problems))
         try:
             result: RemittanceImport = ledger.import_remittance(
-                parsed.document, dry_run=dry_run, progress=_phase(progress, "post"),
+                parsed.document_for(ledger), dry_run=dry_run, progress=_phase(progress, "post"),
                 confirm=verdict)
         except BillingError as error:
             if not verdict():
@@ -179,7 +179,7 @@ def import_acknowledgement(
             message="refused, nothing recorded: " + refusal_message(problems))
     try:
         result: AcknowledgementImport = ledger.import_acknowledgements(
-            parsed.document, dry_run=dry_run)
+            parsed.document_for(ledger), dry_run=dry_run)
     except BillingError as error:
         return AcknowledgementImport(
             file=name, kind=parsed.kind, status=REFUSED, sets=len(parsed.sets),

@@ -13,15 +13,16 @@ TRN*2 echoes our batch (BHT03). DOMAIN.md §6.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.remittance_file import (
     AcknowledgementDocument,
+    AcknowledgementFile,
     ClaimAcknowledgement,
     SetAcknowledgement,
 )
-from importers.x12.era import Problem, ValidationPolicy, normalized_text, x12_date
+from importers.x12.era import Problem, ValidationPolicy, normalized_texts, x12_date
 from importers.x12.segments import (
     Segment,
     Separators,
@@ -92,6 +93,7 @@ class ParsedAck:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     content_sha256: str = ""
+    legacy_content_sha256: str = ""   # as claimdesk computed it before (era.normalized_texts)
 
     @property
     def document(self) -> AcknowledgementDocument:
@@ -104,6 +106,15 @@ class ParsedAck:
             interchange_control=isa.get(13).strip() if isa else "",
             received_on=x12_date(gs.get(4)) if gs else None,
             sets=tuple(self.sets), claims=tuple(self.claims))
+
+    def document_for(self, ledger: Any) -> AcknowledgementDocument:
+        """`document`, keyed as `ledger` (a BillingLedger) holds it: a file imported before
+        the content hash changed is known by its legacy hash only, and must be found imported."""
+        legacy = self.legacy_content_sha256
+        if legacy and legacy != self.content_sha256 and (
+                AcknowledgementFile.create_id(self.kind, legacy) in ledger.repository):
+            return replace(self.document, content_sha256=legacy)
+        return self.document
 
     @property
     def policy(self) -> ValidationPolicy:
@@ -127,7 +138,7 @@ def parse_acknowledgement(raw: bytes, name: str = "<input>",
     if not sets:
         parsed.problems.append(Problem(0, "the file holds no transaction set (ST..SE)"))
         return parsed
-    bodies = []
+    bodies, legacy_bodies = [], []
     for _isa, gs, st_segments in sets:
         kind = _kind_of(parsed, gs, st_segments[0])
         if not kind:
@@ -141,12 +152,17 @@ def parse_acknowledgement(raw: bytes, name: str = "<input>",
                                            f"a {kind} set in a {parsed.kind} file"))
             continue
         parsed.kind = kind
-        bodies.append(normalized_text(st_segments, st_segments[0].separators))
+        body, legacy = normalized_texts(st_segments, st_segments[0].separators)
+        bodies.append(body)
+        legacy_bodies.append(legacy)
         if kind == KIND_999:
             _read_999(parsed, st_segments)
         else:
             _read_277ca(parsed, st_segments)
     parsed.content_sha256 = hashlib.sha256("".join(bodies).encode("utf-8")).hexdigest()
+    parsed.legacy_content_sha256 = hashlib.sha256(
+        "".join(legacy_bodies).encode("utf-8")).hexdigest() if legacy_bodies != bodies else (
+        parsed.content_sha256)
     return parsed
 
 

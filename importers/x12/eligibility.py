@@ -32,7 +32,7 @@ from domain.services.inquiries import (
     InquiryBatch,
     Person,
 )
-from importers.x12.era import Problem, _sniff_version, normalized_text, x12_date
+from importers.x12.era import Problem, _sniff_version, legacy_normalized_text, x12_date
 from importers.x12.segments import (
     Segment,
     Separators,
@@ -261,7 +261,8 @@ def read_sets(raw: bytes, name: str, set_id: str, version: str) -> tuple[
                 f"{set_id}s ({version}) only"), st.line))
             continue
         sets.append(st_segments)
-        bodies.append(normalized_text(st_segments, parsed.separators))
+        # The key 271/277 files were recorded under: no fallback to it exists here yet.
+        bodies.append(legacy_normalized_text(st_segments, parsed.separators))
     if not sets and not parsed.problems:
         parsed.problems.append(Problem(0, f"the file holds no {set_id} transaction set"))
     parsed.content_sha256 = hashlib.sha256("".join(bodies).encode()).hexdigest()

@@ -32,6 +32,7 @@ from domain.remittance_file import (
     ProviderAdjustment,
     RemittanceAdvice,
     RemittanceDocument,
+    RemittanceFile,
     RemittedClaim,
 )
 from importers.x12.segments import (
@@ -121,11 +122,28 @@ class ParsedEra:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     version: str = ""
+    # Per advice, its content hash as claimdesk computed it before (`legacy_normalized_text`).
+    legacy_sha256: list[str] = field(default_factory=list)
 
     @property
     def document(self) -> RemittanceDocument:
         return RemittanceDocument(name=self.name, raw=self.raw, raw_sha256=self.raw_sha256,
                                   advices=tuple(self.advices))
+
+    def document_for(self, ledger: Any) -> RemittanceDocument:
+        """`document`, each payment keyed as `ledger` (a BillingLedger) holds it.
+
+        A payment posted before the content hash changed is held under its legacy hash; the
+        ledger only knows a payment by its key, so re-importing that file must name it by the
+        same key to be found already posted (rather than held as different content under the
+        same trace number).
+        """
+        advices = tuple(
+            replace(advice, content_sha256=legacy) if legacy != advice.content_sha256
+            and RemittanceFile.create_id(advice.payer_id, advice.trace_number, legacy)
+            in ledger.repository else advice
+            for advice, legacy in zip(self.advices, self.legacy_sha256, strict=True))
+        return replace(self.document, advices=advices)
 
     @property
     def payment_cents(self) -> int:
@@ -174,6 +192,7 @@ def parse_835(raw: bytes, name: str = "<input>") -> ParsedEra:
         advice = reader.read()
         if advice is not None:
             parsed.advices.append(advice)
+            parsed.legacy_sha256.append(reader.legacy_sha256)
             parsed.problems += [Problem(0, message) for message in balance_problems(advice)]
             parsed.warnings += _cross_checks(advice)
     return parsed
@@ -204,6 +223,68 @@ def _sniff_version(text: str) -> str:
 def normalized_text(segments: Sequence[Segment], separators: Separators) -> str:
     """ST..SE as ``*``/``:``/``^``/``~`` text: what a transaction set's content hash is over,
     whatever separators, line breaks or indentation the sender used."""
+    return normalized_texts(segments, separators)[0]
+
+
+def normalized_texts(segments: Sequence[Segment], separators: Separators) -> tuple[str, str]:
+    """`normalized_text`, and `legacy_normalized_text` (built only where it can differ).
+
+    The separators are mapped all at once, so that a component ``^`` and a repetition ``:``
+    swap rather than both become one; trailing empty elements and components say nothing and
+    are dropped (``CAS*CO*45*10***`` is ``CAS*CO*45*10``). Standard ``*``/``:``/``^``/``~``
+    files without trailing separators read, and so hash, exactly as before.
+    """
+    component, repetition = separators.component, separators.repetition
+    table = None if (component, repetition) in ((":", "^"), (":", "")) else str.maketrans(
+        {component: ":", **({repetition: "^"} if repetition else {})})
+    # Most segments are joined with "*" and mapped as one string; one goes element by element
+    # when an element (or a repetition) ends in an empty component, or when the component or
+    # repetition separator is "*" itself (the join would mix it up with them).
+    whole = "*" not in (component, repetition)
+    ends = (f"{component}*", f"{component}{repetition}") if repetition else (f"{component}*",)
+    dropped = False
+
+    def without_empty_components(value: str) -> str:
+        if component not in value:
+            return value
+        if repetition and repetition in value:
+            return repetition.join(r.rstrip(component) for r in value.split(repetition))
+        return value.rstrip(component)
+
+    out: list[str] = []
+    for seg in segments:
+        values = seg.elements
+        line = "*".join(values)
+        if not whole or (component in line and (
+                line.endswith(component) or any(end in line for end in ends))):
+            kept = tuple(without_empty_components(v) for v in values)
+            dropped = dropped or kept != values
+            values = kept
+            line = "*".join(v.translate(table) for v in values) if table is not None else (
+                "*".join(values))
+        elif table is not None:
+            line = line.translate(table)
+        last = len(values) - 1   # the last non-empty element (the id at least)
+        while last > 0 and not values[last]:
+            last -= 1
+        if last < len(values) - 1:
+            # Each trailing empty element is one "*" at the end, whatever the data holds.
+            dropped = True
+            line = line[:len(line) - (len(values) - 1 - last)]
+        out.append(line + "~")
+    text = "".join(out)
+    # The old mapping differs only where it merged separators (a repetition ":") or where
+    # something was dropped; anywhere else it is this very text, not worth building again.
+    legacy = legacy_normalized_text(segments, separators) if dropped or repetition == ":" else text
+    return text, legacy
+
+
+def legacy_normalized_text(segments: Sequence[Segment], separators: Separators) -> str:
+    """The text content hashes were over until trailing empties were dropped and separators
+    mapped at once: the key of every 835, 999 and 277CA imported before, which a ledger still
+    holds them under (see `ParsedEra.document_for`), and still that of 271 and 277 responses.
+    It keeps trailing separators and, where the repetition separator is ``:``, turns both it
+    and the component separator into ``^``."""
     def element(value: str) -> str:
         if separators.component != ":":
             value = value.replace(separators.component, ":")
@@ -275,6 +356,7 @@ class _TransactionReader:
         self.isa, self.gs, self.segments = isa, gs, segments
         self.st02 = segments[0].get(2)
         self.ok = True
+        self.legacy_sha256 = ""
         self.claims: list[RemittedClaim] = []
         self.plb: list[ProviderAdjustment] = []
         self.claim: dict[str, Any] | None = None
@@ -339,11 +421,14 @@ class _TransactionReader:
         trn = header["TRN"]
         payer = header.get("payer", {})
         payer_id = trn["payer_id"] or payer.get("id") or payer.get("name", "")
-        body = normalized_text(self.segments, self.sep)
+        body, legacy = normalized_texts(self.segments, self.sep)
+        content_sha256 = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        self.legacy_sha256 = content_sha256 if legacy is body else hashlib.sha256(
+            legacy.encode("utf-8")).hexdigest()
         return RemittanceAdvice(
             payer_id=payer_id, payer_name=payer.get("name", ""),
             trace_number=trn["trace"],
-            content_sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+            content_sha256=content_sha256,
             control_number=self.st02, interchange_control=self.isa.get(13).strip(),
             payment_cents=header["BPR"]["amount"], handling_code=header["BPR"]["handling"],
             credit_debit=header["BPR"]["credit_debit"], payment_method=header["BPR"]["method"],

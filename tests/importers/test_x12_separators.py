@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from domain.application import BillingLedger
-from importers.remittance_import import VALIDATE_ENV_VAR, import_835
+from importers.remittance_import import VALIDATE_ENV_VAR, import_835, import_acknowledgement
+from importers.x12 import acks, era
 from importers.x12.acks import ParsedAck, parse_acknowledgement
 from importers.x12.era import VALIDATION_POLICY, ParsedEra, parse_835
 from importers.x12.segments import decode, tokenize
@@ -20,7 +21,7 @@ from importers.x12.validate import (
 )
 from tests.builders import names, recorded_since
 from tests.importers.test_acks import ack_277ca, ack_999
-from tests.importers.test_era import build_835
+from tests.importers.test_era import EXAMPLES, WORKED_CLAIM, build_835
 
 
 def read(parsed: ParsedEra) -> list[tuple[object, ...]]:
@@ -228,3 +229,118 @@ class TestSeveralPlbSegments:
         result = import_835(ledger, build_835(plb=PLBS[:2], payment="75"), "one_counted.835")
         assert result.status == "refused"
         assert ("ΣCLP04 80.00 - ΣPLB 4.50 = 75.50, but BPR02 is 75.00") in result.message
+
+
+def swapped(raw: bytes) -> bytes:
+    """`raw` with ':' and '^' swapped throughout: component '^' (ISA16), repetition ':'
+    (ISA11), the same content."""
+    return raw.translate(bytes.maketrans(b":^", b"^:"))
+
+
+def as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash content as claimdesk did before trailing empties were dropped and separators
+    mapped at once: what a file imported then is keyed by in a ledger."""
+    def legacy(segments: Any, separators: Any) -> tuple[str, str]:
+        text = era.legacy_normalized_text(segments, separators)
+        return text, text
+
+    monkeypatch.setattr(era, "normalized_texts", legacy)
+    monkeypatch.setattr(acks, "normalized_texts", legacy)
+
+
+TRAILING = [c.replace("CAS*CO*45*50", "CAS*CO*45*50***").replace("HC:93000", "HC:93000::")
+            .replace("NM1*QC*1*DOE*JOHN****MI*W123456789", "NM1*QC*1*DOE*JOHN****MI*W123456789*")
+            for c in WORKED_CLAIM]
+
+
+class TestContentHash:
+    def test_a_standard_file_hashes_exactly_as_before(self) -> None:
+        # The values the code before this change gave: the keys of files already imported.
+        assert [a.content_sha256 for a in parse_835((EXAMPLES / "835_min.x12").read_bytes())
+                .advices] == ["ddfb6542275e8ea410e990b8bb93475a17145eea84db9e4aa9f5f6166030ccc5"]
+        assert [a.content_sha256 for a in parse_835(
+            (EXAMPLES / "835_reversal.x12").read_bytes()).advices] == [
+            "e082c7ddbddf55d1ab2899fd452e5b20e368b83b8f661f316231228571284990"]
+        assert parse_acknowledgement(ack_999(("0001", "A", ()))).content_sha256 == (
+            "bba3f89c6223fe0a8a78257adb812d7128e6c5c4f28a9585b52390aff60ecf33")
+        assert parse_acknowledgement(ack_277ca(("PCN1", "A2:20", "ICN1"))).content_sha256 == (
+            "71b761e3ce094e69bde3f0ef3fa3cc1482053153f6aa07a943ff34aa17365649")
+
+    def test_component_caret_and_repetition_colon_hash_as_the_standard_ones(self) -> None:
+        plain, other = parse_835(build_835()), parse_835(swapped(build_835()))
+        assert other.separators is not None and (
+            other.separators.component, other.separators.repetition) == ("^", ":")
+        assert other.problems == []
+        assert read(other) == read(plain)
+        for raw in (ack_999(("0001", "R", ("IK3*NM1*17*2010BA*8", "CTX*CLM01:PCNA"))),
+                    ack_277ca(("PCNALPHA", "A7:562:85", "ICN1"))):
+            assert parse_acknowledgement(swapped(raw)).content_sha256 == (
+                parse_acknowledgement(raw).content_sha256)
+
+    def test_trailing_empty_elements_and_components_are_the_same_content(self) -> None:
+        plain = parse_835(build_835())
+        trailing = parse_835(build_835(TRAILING))
+        assert trailing.problems == []
+        assert trailing.advices[0].content_sha256 == plain.advices[0].content_sha256
+        # ...but the hash they were imported under before differs, and is kept to look for;
+        # for a standard file it is the one hash.
+        assert trailing.legacy_sha256 != [plain.advices[0].content_sha256]
+        assert plain.legacy_sha256 == [plain.advices[0].content_sha256]
+        raw = ack_277ca(("PCNALPHA", "A7:562:85", "ICN1"))
+        assert parse_acknowledgement(raw.replace(b"*WQ*200~", b"*WQ*200**~").replace(
+            b"A7:562:85", b"A7:562:85:")).content_sha256 == (
+            parse_acknowledgement(raw).content_sha256)
+
+    @pytest.mark.parametrize(("before", "after"), [
+        ("SVC*HC:99214:25*150*80**1", "SVC*HC:99214:25*150*80*1"),   # an empty element inside
+        ("SVC*HC:99214:25*150*80**1", "SVC*HC::99214:25*150*80**1"),   # a component inside
+        ("CAS*CO*45*50", "CAS*CO*45*5"),
+    ])
+    def test_other_differences_still_differ(self, before: str, after: str) -> None:
+        def text(raw: bytes) -> str:
+            separators, segments = tokenize(decode(raw))
+            return era.normalized_text(segments, separators)
+
+        changed = [c.replace(before, after) for c in WORKED_CLAIM]
+        assert changed != WORKED_CLAIM
+        assert text(build_835(changed)) != text(build_835())
+
+    def test_an_835_posted_under_the_old_hash_is_already_posted_when_imported_again(
+        self, ledger: BillingLedger, claim_id: str, monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        raw = build_835(TRAILING)
+        with monkeypatch.context() as before:
+            as_before(before)
+            assert import_835(ledger, raw, "old.835").status == "posted"
+        events = ledger.events_count()
+        result = import_835(ledger, raw, "old.835")
+        assert (result.status, result.events) == ("already-posted", 0)
+        assert ledger.events_count() == events
+        # The same payment with standard separators and no trailing ones is a new key: it was
+        # not the file posted, and the trace number holds it for review as before.
+        assert import_835(ledger, build_835(), "new.835").status == "refused"
+        assert ledger.events_count() == events
+
+    @pytest.mark.parametrize("kind", ["999", "277CA"])
+    def test_an_acknowledgement_imported_under_the_old_hash_is_known_when_imported_again(
+        self, ledger: BillingLedger, monkeypatch: pytest.MonkeyPatch, kind: str,
+    ) -> None:
+        raw = swapped(ack_999(("0001", "A", ()), ("0002", "R", ("CTX*CLM01:PCNA",)))
+                      if kind == "999" else ack_277ca(("PCNALPHA", "A7:562:85", "")))
+        with monkeypatch.context() as before:
+            as_before(before)
+            assert import_acknowledgement(ledger, raw, "old.ack").status == "posted"
+        events = ledger.events_count()
+        result = import_acknowledgement(ledger, raw, "old.ack")
+        assert (result.status, result.events) == ("already-posted", 0)
+        assert ledger.events_count() == events
+
+    def test_a_277ca_resent_with_other_separators_changes_nothing(
+        self, ledger: BillingLedger,
+    ) -> None:
+        raw = ack_277ca(("PCNALPHA", "A7:562:85", "ICN1"), ("PCNBRAVO", "A2:20", ""))
+        assert import_acknowledgement(ledger, raw, "ok.277").status == "posted"
+        events = ledger.events_count()
+        result = import_acknowledgement(ledger, swapped(raw), "swapped.277")
+        assert (result.status, result.events) == ("already-posted", 0)
+        assert ledger.events_count() == events
