@@ -53,6 +53,19 @@ def cents_from_text(text: str) -> Cents:
     return Cents(-magnitude if sign else magnitude)
 
 
+def cents_from_x12(text: str) -> Cents:
+    """Parse an amount read from an X12 file: `cents_from_text`, with at most two decimals.
+
+    DOMAIN.md §2 refuses more than two decimals in X12, zeros included ("78.50" yes, "78.500"
+    no): a translator writes cents, so a third decimal says the amounts are not what we think
+    they are. Typed input stays as lenient as `cents_from_text` (trailing zeros lose nothing).
+    """
+    cents = cents_from_text(text)
+    if len(text.partition(".")[2]) > 2:
+        raise AmountError(text, "more than 2 decimals")
+    return cents
+
+
 def format_x12_amount(amount: Cents) -> str:
     """Format cents in X12 'R' minimal form: 15000 → "150", 15050 → "150.5", 5 → ".05".
 

@@ -2,7 +2,7 @@
 
 `parse_835` reads one file into a `RemittanceDocument` (one `RemittanceAdvice` per transaction
 set, i.e. per payment) plus the *problems* that refuse it and the *warnings* that do not. It
-never touches the ledger. Amounts are exact integer cents (`cents_from_text`); the three
+never touches the ledger. Amounts are exact integer cents (`cents_from_x12`); the three
 balancing equations of DOMAIN.md §2 are checked on the parsed records by `balance_problems`,
 each failure stated with its figures:
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from domain.money import AmountError, Cents, cents_from_text, format_plain
+from domain.money import AmountError, Cents, cents_from_text, cents_from_x12, format_plain
 from domain.remittance import CasAdjustment, ClaimRemit, ServiceRemit
 from domain.remittance_file import (
     ProviderAdjustment,
@@ -374,7 +374,7 @@ class _TransactionReader:
                 self.problem(seg, f"{seg.id}{position:02d} (an amount) is missing")
             return 0
         try:
-            return int(cents_from_text(text))
+            return int(cents_from_x12(text))
         except AmountError as error:
             self.problem(seg, f"{seg.id}{position:02d} {error}")
             return 0

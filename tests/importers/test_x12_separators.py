@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from domain.application import BillingLedger
+from domain.money import AmountError, cents_from_text, cents_from_x12
 from importers.remittance_import import VALIDATE_ENV_VAR, import_835, import_acknowledgement
 from importers.x12 import acks, era
 from importers.x12.acks import ParsedAck, parse_acknowledgement
@@ -344,3 +346,50 @@ class TestContentHash:
         result = import_acknowledgement(ledger, swapped(raw), "swapped.277")
         assert (result.status, result.events) == ("already-posted", 0)
         assert ledger.events_count() == events
+
+
+class TestAmountDecimals:
+    @pytest.mark.parametrize(("text", "cents"), [
+        ("78.5", 7850), ("78.50", 7850), ("78", 7800), (".5", 50), ("-.05", -5), ("-0", 0)])
+    def test_x12_amounts_with_up_to_two_decimals_are_read(self, text: str, cents: int) -> None:
+        assert cents_from_x12(text) == cents
+
+    @pytest.mark.parametrize("text", ["78.580", "78.500", "0.000", "-1.2000", "78.581"])
+    def test_more_than_two_decimals_are_refused_zeros_included(self, text: str) -> None:
+        with pytest.raises(AmountError, match=re.escape(repr(text))):
+            cents_from_x12(text)
+        # Typed input keeps its leniency: trailing zeros lose nothing there.
+        assert text == "78.581" or cents_from_text(text) == cents_from_text(text[:-1])
+
+    @pytest.mark.parametrize(("before", "after", "problem"), [
+        ("CAS*CO*45*50", "CAS*CO*45*50.000", "segment 17: CAS: CAS03 not a valid amount: "
+         "'50.000' (more than 2 decimals)"),
+        ("SVC*HC:99214:25*150", "SVC*HC:99214:25*150.000", "segment 15: SVC: SVC02 not a "
+         "valid amount: '150.000' (more than 2 decimals)"),
+        ("CLP*PCN20250115001*1*200*80", "CLP*PCN20250115001*1*200*80.000", "segment 13: CLP: "
+         "CLP04 not a valid amount: '80.000' (more than 2 decimals)"),
+    ])
+    def test_an_835_amount_with_three_decimals_is_refused_naming_segment_and_element(
+        self, before: str, after: str, problem: str,
+    ) -> None:
+        claim = [c.replace(before, after) for c in WORKED_CLAIM]
+        assert claim != WORKED_CLAIM
+        assert [str(p) for p in parse_835(build_835(claim)).problems] == [problem]
+
+    def test_bpr02_and_plb_amounts_with_three_decimals_are_refused_too(self) -> None:
+        problems = [str(p) for p in parse_835(build_835(
+            payment="75.500", plb=["PLB*1234567893*20251231*WO:PCN0001*4.500"])).problems]
+        assert problems == [
+            "segment 4: BPR: BPR02 not a valid amount: '75.500' (more than 2 decimals)",
+            "segment 25: PLB: PLB04 not a valid amount: '4.500' (more than 2 decimals)"]
+
+    def test_the_refused_file_posts_nothing(
+        self, ledger: BillingLedger, claim_id: str,
+    ) -> None:
+        claim = [c.replace("CAS*CO*45*50", "CAS*CO*45*50.000") for c in WORKED_CLAIM]
+        events = ledger.events_count()
+        result = import_835(ledger, build_835(claim), "amt_3dec.835")
+        assert result.status == "refused" and "CAS03 not a valid amount: '50.000'" in (
+            result.message)
+        assert ledger.events_count() == events
+        assert import_835(ledger, build_835(), "ok.835").status == "posted"
