@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from domain.errors import BillingError
-from domain.money import Cents, apply_rate, cents_from_text
+from domain.money import Cents, apply_rate, cents_from_x12
 from domain.services.submission import AdjudicationDetail, Adjustment
 from importers.x12.segments import Segment, X12SyntaxError, tokenize
 from importers.x12.writer import (
@@ -165,7 +165,7 @@ def read_837(data: str, name: str = "<837>") -> Submission:
             if "payer" not in subscriber or "name" not in subscriber:
                 raise SandboxError(f"{name}: claim {seg.get(1)} has no subscriber or payer")
             claim = ClaimIn(
-                claim_id=need(seg, 1), charge_cents=cents_from_text(need(seg, 2)),
+                claim_id=need(seg, 1), charge_cents=cents_from_x12(need(seg, 2)),
                 place_of_service=pos, frequency=frequency or "1",
                 payer_id=subscriber["payer"][0], payer_name=subscriber["payer"][1],
                 coverage_order=subscriber.get("order", "P"),
@@ -185,7 +185,7 @@ def read_837(data: str, name: str = "<837>") -> Submission:
         elif sid == "SV1":
             procedure = need(seg, 1).split(component)
             line = LineIn(code=procedure[1], modifiers=[m for m in procedure[2:6] if m],
-                          charge_cents=cents_from_text(need(seg, 2)), units=seg.get(4) or "1",
+                          charge_cents=cents_from_x12(need(seg, 2)), units=seg.get(4) or "1",
                           service_date=created_on or date.min)
             claim.lines.append(line)
         elif line is None:
@@ -195,13 +195,13 @@ def read_837(data: str, name: str = "<837>") -> Submission:
         elif sid == "REF" and seg.get(1) == "6R":
             line.line_ref = need(seg, 2)
         elif sid == "SVD":
-            prior_line = PriorLine(need(seg, 1), cents_from_text(need(seg, 2)))
+            prior_line = PriorLine(need(seg, 1), cents_from_x12(need(seg, 2)))
             line.priors.append(prior_line)
         elif sid == "CAS" and prior_line is not None:
             for i in range(2, len(seg.elements), 3):
                 if seg.get(i):
                     prior_line.adjustments.append(
-                        Adjustment(seg.get(1), seg.get(i), cents_from_text(need(seg, i + 1))))
+                        Adjustment(seg.get(1), seg.get(i), cents_from_x12(need(seg, i + 1))))
     if created_on is None:
         raise SandboxError(f"{name}: no BHT segment")
     if not claims:

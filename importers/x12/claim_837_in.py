@@ -41,7 +41,7 @@ from domain.codes import (
 )
 from domain.errors import BillingError, NotFoundError, RuleViolation
 from domain.import_record import ImportOutcome, ImportRefused
-from domain.money import AmountError, cents_from_text
+from domain.money import AmountError, cents_from_x12
 from domain.patient_account import ORDER_LETTERS
 from domain.services.charges import parse_units
 from importers.csv_import import already_imported, sha256_of, stable_id
@@ -393,7 +393,7 @@ class _TransactionReader:
             return
         charge = 0
         try:
-            charge = cents_from_text(segment.get(2))
+            charge = cents_from_x12(segment.get(2))
         except AmountError as error:
             self.problem(segment, f"CLM02 {error}")
         facility = self.components(segment, 5)
@@ -428,7 +428,7 @@ class _TransactionReader:
         procedure = self.components(segment, 1)
         charge = 0
         try:
-            charge = cents_from_text(segment.get(2))
+            charge = cents_from_x12(segment.get(2))
         except AmountError as error:
             self.problem(segment, f"SV102 {error}")
         pointers: list[int] = []

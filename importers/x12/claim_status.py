@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from domain.money import AmountError, cents_from_text
+from domain.money import AmountError, cents_from_x12
 from domain.services.inquiries import InquiryBatch, Person, StatusAnswer, StatusDocument
 from importers.x12.eligibility import ParsedInquiry, provider_name_parts, read_sets
 from importers.x12.era import Problem, x12_date
@@ -155,7 +155,7 @@ def _cents(parsed: ParsedInquiry, seg: Segment, position: int) -> int | None:
     if not value:
         return None
     try:
-        return int(cents_from_text(value))
+        return int(cents_from_x12(value))
     except AmountError as error:
         parsed.problems.append(Problem(seg.index, f"{seg.id}{position:02d} {error}", seg.line))
         return None

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from domain.money import AmountError, cents_from_text
+from domain.money import AmountError, cents_from_x12
 from domain.services.inquiries import (
     BenefitAnswer,
     EligibilityDocument,
@@ -361,7 +361,7 @@ def _benefit(parsed: ParsedInquiry, seg: Segment, sep: Separators) -> dict[str, 
     amount: int | None = None
     if seg.get(7).strip():
         try:
-            amount = int(cents_from_text(seg.get(7).strip()))
+            amount = int(cents_from_x12(seg.get(7).strip()))
         except AmountError as error:
             parsed.problems.append(Problem(seg.index, f"EB07 {error}", seg.line))
     percent: int | None = None
