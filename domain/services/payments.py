@@ -18,6 +18,19 @@ WRITE_OFF_KINDS = {k.value for k in AdjustmentKind} - {"contractual", "payer"}
 
 
 class PaymentCommands(LedgerCore):
+    def _entry_date(self, day: date | None, what: str) -> date:
+        """The business date of money entered by hand: today unless given, never later.
+
+        An 835 may carry a payment date a few days ahead (the EFT's effective date), but a
+        biller posts what has been received: a future date is a typing slip that would
+        age and report the money wrongly until that day.
+        """
+        today = self.today()
+        if day is None:
+            return today
+        require(day <= today, f"{what} date {day} is in the future (today is {today})")
+        return day
+
     def family_accounts(self, guarantor_account_no: str) -> list[PatientAccount]:
         """The guarantor and every account they guarantee."""
         guarantor = self._get(PatientAccount, guarantor_account_no)
@@ -44,7 +57,7 @@ class PaymentCommands(LedgerCore):
         """
         require(amount_cents > 0, "a payment must be a positive amount")
         require(method in PAYMENT_METHODS, f"method must be one of {', '.join(PAYMENT_METHODS)}")
-        paid_on = paid_on or self.today()
+        paid_on = self._entry_date(paid_on, "payment")
         encounters = list(self.family_encounters(guarantor_account_no))
         lines = [(e, line_id) for e in encounters for line_id, line in e.lines.items()
                  if not line["reversed"]]
@@ -83,7 +96,8 @@ class PaymentCommands(LedgerCore):
         require(method in PAYMENT_METHODS, f"method must be one of {', '.join(PAYMENT_METHODS)}")
         entry = encounter.post_payment(
             line_id=line_id, party=party, amount_cents=amount_cents,
-            effective_on=paid_on or self.today(), method=method, reference=reference,
+            effective_on=self._entry_date(paid_on, "payment"), method=method,
+            reference=reference,
             source="user")
         self._save(encounter)
         return entry
@@ -108,7 +122,8 @@ class PaymentCommands(LedgerCore):
         self._check_party(encounter, party)
         entry = encounter.post_adjustment(
             line_id=line_id, party=party, amount_cents=amount_cents,
-            effective_on=effective_on or self.today(), kind=AdjustmentKind.PAYER, group=group,
+            effective_on=self._entry_date(effective_on, "adjustment"),
+            kind=AdjustmentKind.PAYER, group=group,
             carc=carc, rarcs=rarcs or [], reason=reason or f"{group}-{carc}", approved_by="",
             source="user")
         self._save(encounter)
@@ -129,7 +144,8 @@ class PaymentCommands(LedgerCore):
         require(amount <= held, f"{from_party} holds only {held} cents on {line_id}")
         entry = encounter.transfer(
             line_id=line_id, from_party=from_party, to_party=to_party, amount_cents=amount,
-            effective_on=effective_on or self.today(), reason=reason or "manual transfer",
+            effective_on=self._entry_date(effective_on, "transfer"),
+            reason=reason or "manual transfer",
             source="user")
         self._save(encounter)
         return entry
@@ -169,7 +185,8 @@ class PaymentCommands(LedgerCore):
                 "(claimdesk write-off request) and a supervisor other than you approves it")
         entry = encounter.post_adjustment(
             line_id=line_id, party=party, amount_cents=amount,
-            effective_on=effective_on or self.today(), kind=kind, group="", carc="", rarcs=[],
+            effective_on=self._entry_date(effective_on, "write-off"), kind=kind, group="",
+            carc="", rarcs=[],
             reason=reason, approved_by=approved_by or self.acting_user, source="user")
         self._save(encounter)
         return entry
@@ -229,7 +246,8 @@ class PaymentCommands(LedgerCore):
                       effective_on: date | None = None) -> str:
         """Undo a posting by its exact negation (a bounced check, a payment on the wrong line)."""
         encounter = self._get(Encounter, encounter_id)
-        entry = encounter.reverse_entry(entry_id, effective_on or self.today(), reason, "user")
+        entry = encounter.reverse_entry(entry_id, self._entry_date(effective_on, "reversal"),
+                                        reason, "user")
         self._save(encounter)
         return entry
 

@@ -417,3 +417,46 @@ class TestRefunds:
         ledger.reverse_entry(visit.encounter_id, payments[-1], "check bounced")
         with refused(ledger, RuleViolation, "less than the request; decline it"):
             ledger_factory(actor="supervisor").approve_refund(visit.account_no, request_id)
+
+
+class TestDatesOfMoneyByHand:
+    """A biller posts what has been received: no date after today (an 835 may, see era)."""
+
+    def test_a_payment_dated_after_today_is_refused_and_records_nothing(
+        self, ledger: BillingLedger, self_pay: tuple[Visit, Visit],
+    ) -> None:
+        january, _ = self_pay
+        with refused(ledger, ValidationError, "payment date 2025-03-11 is in the future"):
+            ledger.post_patient_payment(january.account_no, 1_000,
+                                        paid_on=date(2025, 3, 11))
+        with refused(ledger, ValidationError, "payment date 9999-12-31 is in the future"):
+            ledger.post_manual_payment(january.encounter_id, january.line_ids[0], PATIENT,
+                                       1_000, paid_on=date(9999, 12, 31))
+
+    def test_adjustments_transfers_write_offs_and_reversals_dated_after_today_are_refused(
+        self, ledger: BillingLedger, insured: Visit,
+    ) -> None:
+        line = insured.line_ids[0]
+        later = date(2025, 4, 1)
+        with refused(ledger, ValidationError, "adjustment date 2025-04-01 is in the future"):
+            ledger.post_adjustment(insured.encounter_id, line, PRIMARY, 1_000,
+                                   group="CO", carc="45", effective_on=later)
+        with refused(ledger, ValidationError, "transfer date 2025-04-01 is in the future"):
+            ledger.transfer_balance(insured.encounter_id, line, PRIMARY, PATIENT,
+                                    1_000, effective_on=later)
+        with refused(ledger, ValidationError, "write-off date 2025-04-01 is in the future"):
+            ledger.write_off(insured.encounter_id, line, PRIMARY, kind="administrative",
+                             reason="test", amount_cents=100, effective_on=later)
+        entry = ledger.post_manual_payment(insured.encounter_id, line, PRIMARY, 1_000)
+        with refused(ledger, ValidationError, "reversal date 2025-04-01 is in the future"):
+            ledger.reverse_entry(insured.encounter_id, entry, "bounced", effective_on=later)
+
+    def test_today_and_earlier_dates_are_taken_as_given(
+        self, ledger: BillingLedger, self_pay: tuple[Visit, Visit],
+    ) -> None:
+        january, _ = self_pay
+        before = ledger.events_count()
+        ledger.post_patient_payment(january.account_no, 1_000, paid_on=TODAY)
+        ledger.post_patient_payment(january.account_no, 1_000, paid_on=date(2025, 1, 31))
+        assert [e.effective_on for e in recorded_since(ledger, before)
+                if type(e).__name__ == "PaymentPosted"] == [TODAY, date(2025, 1, 31)]

@@ -106,6 +106,7 @@ class TestCollections:
             frozen_clock.move_to(issued)
             ledger.issue_statement(paid)
             ledger.issue_statement(planned)
+        frozen_clock.move_to(date(2025, 6, 1))
         ledger.post_patient_payment(paid, 100, paid_on=date(2025, 6, 1))
         ledger.agree_payment_plan(planned, 1_000)
 
@@ -113,7 +114,8 @@ class TestCollections:
 
 
 def test_delinquent_when_the_statement_falls_due_unpaid(
-        ledger: BillingLedger, practice: Practice, queries: BillingQueries) -> None:
+        ledger: BillingLedger, practice: Practice, queries: BillingQueries,
+        frozen_clock: FrozenDateTimeFactory) -> None:
     account = patient_owes_50(ledger)
     ledger.issue_statement(account, issued_on=date(2025, 3, 1))          # due 2025-03-31
 
@@ -122,5 +124,6 @@ def test_delinquent_when_the_statement_falls_due_unpaid(
     assert (late["guarantor_account_no"], late["due_on"], late["days_past_due"],
             late["dunning_level"], late["balance_cents"]) == (
         account, date(2025, 3, 31), 10, 1, 5_000)
+    frozen_clock.move_to(date(2025, 4, 5))
     ledger.post_patient_payment(account, 1_000, paid_on=date(2025, 4, 5))
     assert queries.delinquent(date(2025, 4, 10)) == []
