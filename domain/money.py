@@ -12,7 +12,7 @@ Cents = NewType("Cents", int)
 # X12 type R counts digits only (sign and decimal point excluded), max 18 (DE 782).
 _MAX_DIGITS = 18
 # Read models sum amounts in SQLite INTEGER columns, which are int64.
-_INT64_MAX = 2**63 - 1
+INT64_MAX = _INT64_MAX = 2**63 - 1
 # ASCII only: `\d` would also accept Arabic-Indic and other Unicode digits.
 _AMOUNT = re.compile(r"(-?)([0-9]*)(?:\.([0-9]+))?", re.ASCII)
 

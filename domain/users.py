@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from domain.base import BillingAggregate, stream_id
 from domain.errors import AlreadyExistsError, RuleViolation, ValidationError
+from domain.money import INT64_MAX
 
 
 class Role(StrEnum):
@@ -124,6 +125,8 @@ class Books(BillingAggregate):
             raise ValidationError(f"unknown setting {name}; known: {', '.join(SETTING_DEFAULTS)}")
         if value < 0:
             raise ValidationError(f"{name} cannot be negative")
+        if value > INT64_MAX:   # read models compare settings in int64 SQL columns
+            raise ValidationError(f"{name} is too large (at most {INT64_MAX})")
         self._setting_changed(name=name, value=value)
 
     @event("SettingChanged")

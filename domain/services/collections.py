@@ -21,6 +21,7 @@ from domain.services.payments import PaymentCommands
 from domain.services.practice import require
 
 MAX_DUNNING_LEVEL = 4
+PLAN_MAX_DAYS = 366
 STATEMENT_DUE_DAYS = 30
 
 
@@ -68,10 +69,18 @@ class CollectionCommands(PaymentCommands):
         owed = sum(c for _, _, c in self.patient_lines(guarantor_account_no))
         total = owed if total_cents is None else total_cents
         require(total > 0, f"account {guarantor_account_no} has no patient balance for a plan")
+        # A plan runs monthly or so; a year between installments, or a start more than a
+        # year away, is a typing slip that would keep the family out of collections for ever.
+        require(0 < frequency_days <= PLAN_MAX_DAYS,
+                f"installments must be 1 to {PLAN_MAX_DAYS} days apart")
+        today = self.today()
+        starts_on = starts_on or today
+        require(abs((starts_on - today).days) <= PLAN_MAX_DAYS,
+                f"a plan starting on {starts_on} is more than a year from today ({today})")
         # The stream version is unique per account: a plan after a default gets a new id.
         plan_id = f"P{guarantor_account_no}{guarantor.version:03d}"
         guarantor.agree_payment_plan(plan_id, total, installment_cents, frequency_days,
-                                     starts_on or self.today(), autopay_reference)
+                                     starts_on, autopay_reference)
         self._save(guarantor)
         return plan_id
 

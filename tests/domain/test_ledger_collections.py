@@ -172,8 +172,13 @@ class TestPaymentPlans:
             ledger.agree_payment_plan(account, 15_001)
         with refused(ledger, ValidationError, "installment no larger"):
             ledger.agree_payment_plan(account, 0)
-        with refused(ledger, ValidationError, "positive number of days"):
-            ledger.agree_payment_plan(account, 5_000, frequency_days=0)
+        for days in (0, 367, 99_999_999_999_999_999_999):
+            with refused(ledger, ValidationError, "installments must be 1 to 366 days apart"):
+                ledger.agree_payment_plan(account, 5_000, frequency_days=days)
+        for start in (date(9999, 12, 31), TODAY + timedelta(days=367),
+                      TODAY - timedelta(days=367)):
+            with refused(ledger, ValidationError, "more than a year from today"):
+                ledger.agree_payment_plan(account, 5_000, starts_on=start)
         ledger.agree_payment_plan(account, 5_000)
         with refused(ledger, RuleViolation, "already has a current payment plan"):
             ledger.agree_payment_plan(account, 1_000)
