@@ -24,12 +24,13 @@ who paid (the payers, the patient, the collection agency), less refunds paid out
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from domain.ledger import AGENCY, PATIENT
 from projections.aging import aging_report
 from projections.reads import ReadModels, to_date, when
+from projections.worklist import days_after
 
 
 def percent(part: float, whole: float) -> float | None:
@@ -53,7 +54,7 @@ class Kpis(ReadModels):
         """The dashboard figures for the `period_days` days ending on `as_of`."""
         if period_days <= 0:
             raise ValueError("period_days must be positive")
-        start = as_of - timedelta(days=period_days)
+        start = days_after(as_of, -period_days)
         money = self._period_money(start, as_of)
         aging = aging_report(self.line_balances(as_of), as_of)
         net_ar = aging["total_cents"] - aging["credit_cents"]

@@ -40,6 +40,15 @@ FILING_WINDOW_DAYS = 30
 UNFILED = ("draft", "ready", "rejected")
 AWAITING = ("submitted", "accepted")
 
+
+def days_after(day: date, days: int) -> date:
+    """`day` plus `days` (negative: before), held at date.min / date.max instead of
+    overflowing: a payer's expected response days or a KPI period have no upper limit."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
 QUEUES: dict[str, tuple[str, str]] = {   # name -> (title, default sort)
     "unbilled": ("Unbilled charges", "service_date"),
     "ready": ("Claims ready to submit", "service_date"),
@@ -386,8 +395,8 @@ class WorkQueues(PatientSide):
                       if odd else "?")
         days_params = [x for p, n in odd.items() for x in (p, n)]
         cutoff_params = [x for p, n in odd.items()
-                         for x in (p, (as_of - timedelta(days=n)).isoformat())]
-        cutoff_params.append((as_of - timedelta(days=30)).isoformat())
+                         for x in (p, days_after(as_of, -n).isoformat())]
+        cutoff_params.append(days_after(as_of, -30).isoformat())
         where = (f"state IN (?, ?) AND last_submitted_on <= ? AND "
                  f"last_submitted_on < {cutoff_sql}")
 
@@ -409,11 +418,11 @@ class WorkQueues(PatientSide):
 
     def _timely_filing(self, as_of: date) -> list[dict[str, Any]]:
         contracts = self._contracts()
-        window = as_of + timedelta(days=FILING_WINDOW_DAYS)
+        window = days_after(as_of, FILING_WINDOW_DAYS)
         # A deadline is DOS + filing days (a contract's, else 365): work served after the
         # window less the fewest days any contract gives cannot be due within it.
         fewest = min([365, *(int(r["timely_filing_days"]) for r in contracts.rows)])
-        served_by = (window - timedelta(days=fewest)).isoformat()
+        served_by = days_after(window, -fewest).isoformat()
         out = []
         for c in self._rows("claims", f"state IN ({', '.join('?' * len(UNFILED))}) AND "
                             "service_date <= ?", [*UNFILED, served_by], "position",

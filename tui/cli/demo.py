@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from typing import Any
 
 from domain import clock
@@ -26,6 +27,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _through(text: str) -> date:
+    """The last day to play; one after today is the demo's to refuse ("in the future"),
+    which says more than the range of dates parse_date accepts."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    return day if day is not None and day > clock.today() else parse_date(text)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo", help="seed an empty ledger with a year of a demo practice",
@@ -40,7 +51,7 @@ def register(subparsers: Any) -> None:
                         help="how many patients (default 200)")
     parser.add_argument("--seed", type=int, default=0, metavar="S",
                         help="random seed: the same seed builds the same practice (default 0)")
-    parser.add_argument("--through", type=parse_date, metavar="YYYY-MM-DD",
+    parser.add_argument("--through", type=_through, metavar="YYYY-MM-DD",
                         help="the last simulated day (default today); history starts a year "
                              "before")
     parser.add_argument("--json", action="store_true",

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from domain.clock import EARLIEST_DATE, LATEST_DATE
 from tui.clock import default_as_of
 
 
@@ -41,10 +42,16 @@ class GoToDateDialog(ModalScreen[date | None]):
         if not text or text.lower() in {"t", "today"}:
             self.dismiss(default_as_of())
             return
+        error = self.query_one("#error", Static)
         try:
-            self.dismiss(date.fromisoformat(text))
+            day = date.fromisoformat(text)
         except ValueError:
-            self.query_one("#error", Static).update(f"{text!r} is not a date (YYYY-MM-DD)")
+            error.update(f"{text!r} is not a date (YYYY-MM-DD)")
+            return
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            error.update(f"{text!r} is outside {EARLIEST_DATE} to {LATEST_DATE}")
+            return
+        self.dismiss(day)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

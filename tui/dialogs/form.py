@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker
 
+from domain.clock import EARLIEST_DATE, LATEST_DATE
 from domain.errors import BillingError
 from domain.money import AmountError, cents_from_text
 from tui.clock import default_as_of
@@ -54,9 +55,12 @@ def parse_field(spec: Field, raw: str) -> Any:
         return None
     if spec.kind == "date":
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise FormError(f"{spec.label}: {text!r} is not a date (YYYY-MM-DD)") from None
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise FormError(f"{spec.label}: {text!r} is outside {EARLIEST_DATE} to {LATEST_DATE}")
+        return day
     if spec.kind == "money":
         try:
             return int(cents_from_text(text.replace("$", "").replace(",", "")))

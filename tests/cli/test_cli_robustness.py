@@ -1,0 +1,96 @@
+"""Bad input on the command line is refused with one line on stderr, never a traceback.
+
+A refused command records nothing; the ledger (a demo-style one: one user per role, open,
+"today" frozen to 2025-03-10) keeps its event count.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.application import BillingLedger
+from tests.builders import Practice
+from tests.domain.test_follow_up import denied_claim, owing_family
+
+QUEUES = ("unbilled", "ready", "rejected", "denials", "no-response", "timely-filing",
+          "underpaid", "credit-balances", "delinquent", "collections", "eligibility")
+
+
+@pytest.fixture
+def office(ledger: BillingLedger, practice: Practice, ledger_path: Path) -> dict[str, str]:
+    ledger.seed_role_users()
+    denied = denied_claim(ledger)
+    roe = owing_family(ledger, statements=3)
+    return {"claim": denied.claim_id, "roe": roe, "db": str(ledger_path)}
+
+
+@pytest.fixture
+def cli(office: dict[str, str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Any:
+    """cli(*args, user=...) -> (exit code, stdout, stderr)."""
+    from tui.cli import main
+
+    def run(*args: str, user: str = "supervisor") -> tuple[int, str, str]:
+        monkeypatch.setenv("CLAIMDESK_USER", user)
+        try:
+            code = main(["--db", office["db"], *args])
+        except SystemExit as stop:   # argparse refuses before main's handlers run
+            code = int(stop.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def event_count(cli: Any) -> int:
+    code, out, err = cli("events", "count", "--json")
+    assert code == 0, err
+    return int(json.loads(out)["events"])
+
+
+def refused(cli: Any, *args: str, user: str = "supervisor") -> str:
+    """Run a command that must be refused: exit 2, nothing on stdout, no traceback."""
+    code, out, err = cli(*args, user=user)
+    assert code == 2, (out, err)
+    assert out == "" and "Traceback" not in err
+    return err
+
+
+# -- as-of dates: a sane range at the boundary; the read models work at both ends ----------------
+class TestDateRange:
+    @pytest.mark.parametrize("args", [
+        ("report", "kpis", "--as-of", "0001-01-01"),
+        ("queue", "no-response", "--as-of", "0001-01-01"),
+        ("queue", "timely-filing", "--as-of", "0001-01-01"),
+        ("queue", "timely-filing", "--as-of", "9999-12-31"),
+        ("worklist", "--all", "--as-of", "9999-12-31"),
+        ("supervisor", "report", "--as-of", "9999-12-31"),
+        ("supervisor", "report", "--as-of", "1899-12-31"),
+        ("report", "aging", "--as-of", "2200-01-01"),
+    ])
+    def test_an_as_of_date_out_of_range_is_refused(self, cli: Any, args: tuple[str, ...]) -> None:
+        err = refused(cli, *args, "--json")
+        assert "is outside the dates claimdesk accepts (1900-01-01 to 2199-12-31)" in err
+
+    @pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "1899-12-31T12:00"])
+    def test_a_known_at_instant_out_of_range_is_refused_by_its_own_message(
+            self, cli: Any, when: str) -> None:
+        err = refused(cli, "report", "aging", "--known-at", when)
+        assert "argument --known-at:" in err and "is outside the dates" in err
+
+    @pytest.mark.parametrize("day", ["1900-01-01", "2199-12-31"])
+    def test_every_report_and_queue_answers_at_the_ends_of_the_range(
+            self, cli: Any, day: str) -> None:
+        commands = [("report", "kpis"), ("report", "aging"), ("worklist", "--all"),
+                    ("supervisor", "report"), ("collections", "candidates"),
+                    *(("queue", name) for name in QUEUES)]
+        for command in commands:
+            code, out, err = cli(*command, "--as-of", day, "--json")
+            assert code == 0, (command, err)
+            json.loads(out)
+        code, _, err = cli("report", "aging", "--known-at", f"{day}T12:00", "--json")
+        assert code == 0, err
