@@ -182,7 +182,7 @@ class BillingApp(App[None]):
 
         def opened(account_no: str | None) -> None:
             if account_no:
-                self.notify(f"Registered account {account_no}", title="Recorded")
+                self.notify(f"Registered account {account_no}", title="Recorded", markup=False)
                 self.open_account(account_no)
 
         self.push_screen(RegisterPatientDialog(), opened)

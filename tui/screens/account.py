@@ -43,6 +43,7 @@ from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
 from tui.screens.history import recorded_span, turn_hint
 from tui.screens.shapes import as_dict, first, rows_of
+from tui.widgets.literal import escape, visible
 from tui.widgets.table import Table
 from tui.widgets.turning_table import TurningTable
 
@@ -144,7 +145,7 @@ class AccountScreen(BillingScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"Account {self.account_no}: loading…", id="account-head")
+        yield Static(f"Account {escape(self.account_no)}: loading…", id="account-head")
         with TabbedContent(id="account-tabs"):
             with TabPane("Summary", id="tab-summary"):
                 yield Table(id="coverage", cursor_type="row", show_cursor=False)
@@ -334,13 +335,14 @@ class AccountScreen(BillingScreen):
         who = self.demographics
         address = who.get("address") if isinstance(who.get("address"), dict) else {}
         where = ", ".join(str(v) for v in (address or {}).values() if v)
+        parties = parties_text(first(data, "by_party", "balances", default={}), self.payers)
+        # Names, addresses and payer names are as registered: escaped, never read as markup.
         self.query_one("#account-head", Static).update(
-            f"[b]{first(who, 'name', 'display_name')}[/b]  acct {self.account_no}  "
-            f"born {mask_date(first(who, 'birth_date'), self.revealed)}  sex "
-            f"{first(who, 'sex')}  guarantor {self.guarantor}\n"
-            f"{ellipsize(where, 60)}  {first(who, 'phone')}\n"
-            f"Balance {usd(first(data, 'balance_cents', default=None))}  "
-            f"{parties_text(first(data, 'by_party', 'balances', default={}), self.payers)}"
+            f"[b]{escape(first(who, 'name', 'display_name'))}[/b]  acct "
+            f"{escape(self.account_no)}  born {mask_date(first(who, 'birth_date'), self.revealed)}"
+            f"  sex {escape(first(who, 'sex'))}  guarantor {escape(self.guarantor)}\n"
+            f"{escape(ellipsize(visible(where), 60))}  {escape(first(who, 'phone'))}\n"
+            f"Balance {usd(first(data, 'balance_cents', default=None))}  {escape(parties)}"
             f"  credit {usd(first(data, 'credit_cents', default=0))}")
         self._show_coverage()
         self._show_lines(cursor_last=False)
@@ -452,8 +454,8 @@ class AccountScreen(BillingScreen):
 
     def pending_refunds(self) -> list[tuple[str, str]]:
         """Refund requests not yet approved or declined, from the account answer."""
-        return [(f"{first(r, 'request_id')} {usd(first(r, 'amount_cents', default=None))} "
-                 f"{first(r, 'reason')}", str(first(r, "request_id")))
+        return [(escape(f"{first(r, 'request_id')} {usd(first(r, 'amount_cents', default=None))} "
+                        f"{first(r, 'reason')}"), str(first(r, "request_id")))
                 for r in section(self.data, "pending_refunds")]
 
     # -- acting ------------------------------------------------------------------------------
@@ -464,14 +466,15 @@ class AccountScreen(BillingScreen):
 
     @staticmethod
     def _choices_lines(choices: dict[str, Any]) -> list[tuple[str, str]]:
-        return [(f"{first(x, 'line_id')} {first(x, 'code')} "
-                 f"{usd(first(x, 'balance_cents', default=None))}",
+        return [(escape(f"{first(x, 'line_id')} {first(x, 'code')} "
+                        f"{usd(first(x, 'balance_cents', default=None))}"),
                  f"{first(x, 'encounter_id')}|{first(x, 'line_id')}")
                 for x in section(choices, "lines")
                 if not first(x, "reversed", default=False)]
 
     def _choices_parties(self) -> list[tuple[str, str]]:
-        return [(party_name(p, self.payers), p) for p in self.payers] + [
+        # Choice labels are read as markup: payer names are escaped like every name.
+        return [(escape(party_name(p, self.payers)), p) for p in self.payers] + [
             ("Patient", PATIENT), ("Agency", AGENCY)]
 
     @staticmethod
@@ -479,12 +482,14 @@ class AccountScreen(BillingScreen):
         seen: dict[str, str] = {}
         for row in section(choices, "visits") or section(choices, "lines"):
             encounter_id = str(first(row, "encounter_id"))
-            seen.setdefault(encounter_id, f"{encounter_id} {day(first(row, 'service_date'))}")
+            seen.setdefault(encounter_id,
+                            escape(f"{encounter_id} {day(first(row, 'service_date'))}"))
         return [(label, value) for value, label in seen.items()]
 
     @staticmethod
     def _choices_claims(choices: dict[str, Any]) -> list[tuple[str, str]]:
-        return [(f"{first(c, 'claim_id')} {first(c, 'state')}", str(first(c, "claim_id")))
+        return [(escape(f"{first(c, 'claim_id')} {first(c, 'state')}"),
+                 str(first(c, "claim_id")))
                 for c in section(choices, "claims")]
 
     @work(thread=True, exclusive=True, group="account-form", exit_on_error=False)
@@ -500,7 +505,8 @@ class AccountScreen(BillingScreen):
         def recorded(result: Any) -> None:
             if result is None:
                 return
-            self.notify(done(result), title="Recorded")
+            # What was recorded may quote a claim's problems: shown as is, not as markup.
+            self.notify(visible(done(result)), title="Recorded", markup=False)
             self.post_message(LedgerChanged(type(dialog).__name__))
             self.load()
 
@@ -548,7 +554,7 @@ class AccountScreen(BillingScreen):
                   lambda r: f"Patient payment posted ({len(r)} entries)")
 
     def action_transfer_to_patient(self) -> None:
-        payers = [(party_name(p, self.payers), p) for p in self.payers]
+        payers = [(escape(party_name(p, self.payers)), p) for p in self.payers]
         self._ask_choosing(lambda c: TransferToPatientDialog(context=self._ctx(), choices={
             "encounter_id": self._choices_encounters(c), "from_party": payers}),
             lambda r: f"Transferred to patient ({len(r)} lines)")

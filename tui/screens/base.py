@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.text import Text
 from textual import on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from domain.errors import BillingError
+from tui.widgets.literal import visible
 
 if TYPE_CHECKING:
     from tui.app import BillingApp
@@ -35,12 +37,14 @@ class WorkerErrors:
             return
         error = event.worker.error
         if isinstance(error, BillingError):
-            self.notify(str(error), title=error.title, severity="error")  # type: ignore[attr-defined]
+            # The message may quote what was typed or read from a file: shown as is, not as markup.
+            self.notify(  # type: ignore[attr-defined]
+                visible(error), title=error.title, severity="error", markup=False)
             self.refused(event.worker, error)
         else:
             self.app.exit(  # type: ignore[attr-defined]
-                return_code=1,
-                message=f"claimdesk stopped: {type(error).__name__}: {error}")
+                return_code=1,  # a Text: the error may quote a name, printed not parsed
+                message=Text(visible(f"claimdesk stopped: {type(error).__name__}: {error}")))
 
     def refused(self, worker: Worker[Any], error: BillingError) -> None:
         """Hook: a command was refused (dialogs show the message next to the form)."""

@@ -18,6 +18,7 @@ from tui.formatting import day, ellipsize, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import first
 from tui.widgets.bar_chart import Bar, BarChart
+from tui.widgets.literal import escape
 from tui.widgets.table import Table
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "121+")
@@ -120,7 +121,7 @@ class DashboardScreen(BillingScreen):
         self.query_one("#aging-summary", Static).update(
             f"A/R total [b]{usd(aging.get('total_cents'))}[/b] · credits "
             f"{usd(aging.get('credit_cents'))} (apart) · as of {day(aging.get('as_of'))} · "
-            f"basis {aging.get('basis', self.basis)}")
+            f"basis {escape(aging.get('basis', self.basis))}")
         table = self.query_one("#aging-table", DataTable)
         table.clear()
         bars = []

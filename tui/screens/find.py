@@ -16,6 +16,7 @@ from domain.errors import BillingError
 from tui.formatting import mask_date, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import first, rows_of
+from tui.widgets.literal import escape
 from tui.widgets.table import Table
 
 LIMIT = 50
@@ -89,7 +90,7 @@ class FindScreen(BillingScreen):
                 first(row, "guarantor_account_no"),
                 usd(first(row, "balance_cents", default=None)), key=account_no)
         more = "+" if len(rows) >= LIMIT else ""
-        what = f" for {text.strip()!r}" if text.strip() else ""
+        what = f" for {escape(repr(text.strip()))}" if text.strip() else ""
         self.query_one("#find-status", Static).update(
             f"{len(rows)}{more} accounts{what} · Enter opens · ctrl+r reveals DOB")
 

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from tui.formatting import day, ellipsize, moment, party_name, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first, rows_of
+from tui.widgets.literal import escape
 from tui.widgets.turning_table import TurningTable
 
 
@@ -103,7 +104,7 @@ class HistoryScreen(BillingScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"History of {self.account_no}: loading…", id="as-of-bar")
+        yield Static(f"History of {escape(self.account_no)}: loading…", id="as-of-bar")
         yield TurningTable(id="timeline")
         yield Static("", id="timeline-pages", classes="status")
         yield Footer()
@@ -176,7 +177,7 @@ class HistoryScreen(BillingScreen):
             table.focus()
         else:
             self.query_one("#as-of-bar", Static).update(
-                f"No events for {self.account_no} as of {self.billing.as_of.isoformat()}")
+                f"No events for {escape(self.account_no)} as of {self.billing.as_of.isoformat()}")
 
     @on(DataTable.RowHighlighted, "#timeline")
     def _cursor_moved(self, event: DataTable.RowHighlighted) -> None:
@@ -202,11 +203,12 @@ class HistoryScreen(BillingScreen):
         parts = " · ".join(f"{party_name(p, payers)} {usd(c)}" for p, c in split.items()
                            if isinstance(c, int)) if isinstance(split, dict) else ""
         known = f" known at {moment(known_at)}" if known_at else ""
+        # Payer names, users and ERA file names are data: escaped, never read as markup.
         self.query_one("#as-of-bar", Static).update(
             f"[b]As of {day(first(row, 'effective_on', 'effective_date'))}{known}[/b]: balance "
-            f"{usd(first(data, 'balance_cents', default=None))}  {parts}\n"
-            f"{first(row, 'event_type', 'type')} by {first(row, 'actor')} · "
-            f"source {source_of(row)}")
+            f"{usd(first(data, 'balance_cents', default=None))}  {escape(parts)}\n"
+            f"{escape(first(row, 'event_type', 'type'))} by {escape(first(row, 'actor'))} · "
+            f"source {escape(source_of(row))}")
 
     @on(DataTable.RowSelected, "#timeline")
     def _row_chosen(self) -> None:

@@ -24,6 +24,8 @@ from tui.formatting import ellipsize, party_name, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first
+from tui.widgets.literal import escape
+from tui.widgets.table import Table
 
 PATTERNS = ("*.835", "*.txt", "*.edi", "*.x12")
 COLUMNS = (("File", 10), ("Claim", 12), ("Outcome", 12), ("Paid", 9), ("W/off", 9),
@@ -123,7 +125,7 @@ class ImportScreen(BillingScreen):
         yield Header()
         yield Input(placeholder="835 file, folder or glob; Enter lists the files", id="paths",
                     compact=True)
-        yield DataTable(id="preview", cursor_type="row", zebra_stripes=True)
+        yield Table(id="preview", cursor_type="row", zebra_stripes=True)
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("Give a file or folder, then d for a dry run and p to post.",
                      id="import-status", classes="status")
@@ -150,7 +152,7 @@ class ImportScreen(BillingScreen):
         for path in self.files:
             table.add_row(ellipsize(path.name, 10), "", "selected", "", "", "", str(path.parent))
         self.status(f"{len(self.files)} files · d dry run · p post" if self.files
-                    else f"no files at {event.value.strip()!r}")
+                    else f"no files at {escape(repr(event.value.strip()))}")
         if self.files:
             table.focus()
 
@@ -195,7 +197,7 @@ class ImportScreen(BillingScreen):
         def report(phase: str, done: int, total: int) -> None:
             if done == total or done % 50 == 0:
                 self.app.call_from_thread(
-                    self.status, f"File {file_no} of {files}: {phase} {done:,}/{total:,}")
+                    self.status, f"File {file_no} of {files}: {escape(phase)} {done:,}/{total:,}")
 
         return report
 

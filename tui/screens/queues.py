@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 from tui.formatting import day, ellipsize, usd
 from tui.screens.base import BillingScreen
 from tui.screens.shapes import as_dict, first, rows_of, total_of
+from tui.widgets.literal import escape
 from tui.widgets.paged_table import PAGE_SIZE, PagedTable
 
 HIDDEN = {"details", "buckets", "coverage", "postings", "open_denials"}
@@ -100,7 +101,8 @@ class QueueScreen(BillingScreen):
             name = str(first(row, "name", "queue"))
             label = str(first(row, "title", "label", default=name))
             count = first(row, "count", "rows", default=None)
-            options.append((f"{label} ({count:,})" if isinstance(count, int) else label, name))
+            shown = f"{label} ({count:,})" if isinstance(count, int) else label
+            options.append((escape(shown), name))   # a Select reads its labels as markup
         select = self.query_one("#queue-name", Select)
         select.set_options(options)
         self.billing.queue_names = [value for _, value in options]
@@ -149,7 +151,7 @@ class QueueScreen(BillingScreen):
         order = f" · sorted by {heading(self.sort_by)}" if self.sort_by else ""
         order += " ↓" if self.sort_by and self.descending else ""
         self.query_one("#queue-status", Static).update(
-            f"{name}: {table.describe()}{order} · ] next page · [ previous · Enter opens")
+            f"{escape(name)}: {table.describe()}{order} · ] next page · [ previous · Enter opens")
 
     # -- acting ------------------------------------------------------------------------------
     @on(Select.Changed, "#queue-name")

@@ -23,6 +23,7 @@ from tui.dialogs.form import FormDialog
 from tui.formatting import day, ellipsize, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
+from tui.widgets.literal import escape, visible
 from tui.widgets.paged_table import PAGE_SIZE, PagedTable
 
 COLUMNS = ("Item", "Name", "Status", "Queues", "Amount", "Age", "Next", "Last")
@@ -105,7 +106,7 @@ class WorklistScreen(BillingScreen):
         who = {"mine": f"{self.billing.user or 'my'} worklist",
                "unassigned": "unassigned items", "everyone": "everyone's items"}[self.view]
         self.query_one("#worklist-title", Static).update(
-            f"{who} as of {answer['as_of']}: {answer['count']} to work, "
+            f"{escape(who)} as of {answer['as_of']}: {answer['count']} to work, "
             f"{usd(answer['total_cents'])}; {answer['waiting']} waiting"
             + (" (shown)" if self.include_waiting else ""))
         self.query_one("#worklist-status", Static).update(
@@ -135,7 +136,8 @@ class WorklistScreen(BillingScreen):
         def recorded(result: Any) -> None:
             if result is None:
                 return
-            self.notify(done(result), title="Recorded")
+            # It may quote a name or an outcome as typed: shown as is, not as markup.
+            self.notify(visible(done(result)), title="Recorded", markup=False)
             self.post_message(LedgerChanged(type(dialog).__name__))
             self.load_page(0)
 
@@ -178,7 +180,7 @@ class WorklistScreen(BillingScreen):
         self.app.call_from_thread(
             self.notify, f"Appeal letter for {claim_id} kept with the claim (sha256 "
             f"{digest[:12]}…); print it: claimdesk appeal letter {claim_id} --existing --pdf "
-            "FILE", title="Recorded")
+            "FILE", title="Recorded", markup=False)
 
     def action_next_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
