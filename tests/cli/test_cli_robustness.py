@@ -94,3 +94,18 @@ class TestDateRange:
             json.loads(out)
         code, _, err = cli("report", "aging", "--known-at", f"{day}T12:00", "--json")
         assert code == 0, err
+
+
+# -- report kpis --period-days ------------------------------------------------------------------
+@pytest.mark.parametrize("days", ["0", "-5", "ninety"])
+def test_a_kpi_period_that_is_not_a_positive_number_is_refused(cli: Any, days: str) -> None:
+    err = refused(cli, "report", "kpis", f"--period-days={days}", "--json")
+    assert "argument --period-days:" in err
+
+
+def test_a_kpi_period_of_one_day_or_a_century_answers(cli: Any) -> None:
+    for days in ("1", "36500"):
+        code, out, err = cli("report", "kpis", "--period-days", days, "--as-of", "1900-01-01",
+                             "--json")
+        assert code == 0, err
+        assert json.loads(out)["period_days"] == int(days)

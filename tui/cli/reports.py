@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
     aging.set_defaults(handler=_aging)
     kpis = reports.add_parser("kpis", help="days in A/R, denial and collection rates, SLAs")
     _as_of(kpis)
-    kpis.add_argument("--period-days", type=int, default=90, metavar="N",
+    kpis.add_argument("--period-days", type=_positive, default=90, metavar="N",
                       help="the trailing period (default 90 days)")
     _json(kpis)
     kpis.set_defaults(handler=_kpis)
@@ -85,6 +85,16 @@ def register(subparsers: Any) -> None:
     _as_of(refer)
     _json(refer)
     refer.set_defaults(handler=_refer)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return value
 
 
 def _as_of(parser: argparse.ArgumentParser) -> None:
