@@ -109,3 +109,56 @@ def test_a_kpi_period_of_one_day_or_a_century_answers(cli: Any) -> None:
                              "--json")
         assert code == 0, err
         assert json.loads(out)["period_days"] == int(days)
+
+
+# -- output files: checked before anything is recorded --------------------------------------------
+MISSING = "/nonexistent/claimdesk-qa/dir"
+
+
+class TestOutputFiles:
+    @pytest.mark.parametrize("args", [
+        ("eligibility", "request", "--out", f"{MISSING}/x.270"),
+        ("claims", "status-request", "--out", f"{MISSING}/x.276"),
+        ("letters", "dunning", "{roe}", "--pdf", f"{MISSING}/x.pdf"),
+        ("letters", "pre-collection", "{roe}", "--pdf", f"{MISSING}/x.pdf"),
+        ("appeal", "letter", "{claim}", "--pdf", f"{MISSING}/x.pdf"),
+    ])
+    def test_a_file_in_a_missing_directory_is_refused_and_nothing_is_recorded(
+            self, cli: Any, office: dict[str, str], args: tuple[str, ...]) -> None:
+        if args[0] == "appeal":
+            code, _, err = cli("appeal", "file", office["claim"], "--level", "reconsideration",
+                               "--argument", "on file")
+            assert code == 0, err
+        before = event_count(cli)
+        err = refused(cli, *(a.format(**office) for a in args))
+        assert err == (f"claimdesk: cannot write {MISSING}/x.{args[-1][-3:]}: "
+                       f"the directory {MISSING} does not exist\n")
+        assert event_count(cli) == before
+
+    def test_a_directory_as_the_file_is_refused(self, cli: Any, office: dict[str, str],
+                                                tmp_path: Path) -> None:
+        before = event_count(cli)
+        err = refused(cli, "letters", "dunning", office["roe"], "--pdf", str(tmp_path))
+        assert "it is a directory" in err
+        assert event_count(cli) == before
+
+
+def test_claims_submit_into_a_missing_directory_records_no_submission(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from freezegun import freeze_time
+
+    from tests.importers.practice_837 import build_practice
+    from tui.cli import main
+
+    with freeze_time("2025-01-20 10:30:00"):
+        practice = build_practice(tmp_path / "ledger.db")
+        before = practice.ledger.events_count()
+        code = main(["--db", str(tmp_path / "ledger.db"), "claims", "submit", "--out",
+                     f"{MISSING}/batch.837"])
+        captured = capsys.readouterr()
+        assert code == 2 and captured.out == ""
+        assert captured.err == (f"claimdesk: cannot write {MISSING}/batch.837: "
+                                f"the directory {MISSING} does not exist\n")
+        assert practice.ledger.events_count() == before
+        assert {practice.ledger.claim(c).state.value for c in practice.claims.values()} == {
+            "ready"}

@@ -19,6 +19,7 @@ from importers.x12.claim_837 import (
 )
 from importers.x12.writer import Party, X12WriteError, validate
 from tui.cli.context import CliError, Context, emit_json
+from tui.cli.output import check_writable, write_file
 
 SUBMIT_ATTEMPTS = 3
 
@@ -177,6 +178,7 @@ def _submit(args: argparse.Namespace, context: Context) -> int:
     out: Path = args.out
     if out.exists():
         raise CliError(f"{out} already exists; a sent batch is never overwritten")
+    check_writable(out)   # before a batch (or a held claim) is recorded
     try:
         submitter = Submitter(Party(args.sender_id, args.sender_name), contact=args.contact,
                               phone=args.phone, email=args.email)
@@ -192,8 +194,8 @@ def _submit(args: argparse.Namespace, context: Context) -> int:
             break
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(write_837(plan, submitter=submitter, receiver=receiver,
-                                     usage="T" if args.test else "P"), encoding="ascii")
+            write_file(tmp, write_837(plan, submitter=submitter, receiver=receiver,
+                                      usage="T" if args.test else "P"))
             if not args.no_validate:
                 result = validate(tmp)
                 if not result.ok:

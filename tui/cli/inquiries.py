@@ -33,6 +33,7 @@ from importers.x12.writer import Party, X12WriteError
 from tui.cli.context import CliError, Context, emit_json, parse_date, told
 from tui.cli.import_group import import_subparsers
 from tui.cli.imports_x12 import _progress_bar
+from tui.cli.output import check_writable, write_file
 
 DEFAULT_SENDER = ("CLAIMDESK", "CLAIMDESK BILLING SERVICE")
 DEFAULT_RECEIVER = ("CLEARINGHOUSE", "CLEARINGHOUSE")
@@ -112,9 +113,10 @@ def _write_checked(out: Path, content: str, record: Callable[[], None] | None = 
     if not report.ok:
         raise CliError("the file failed pyx12 validation (a claimdesk bug); nothing was "
                        "recorded: " + "; ".join(str(i) for i in report.issues[:5]), 1)
+    check_writable(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(content, encoding="ascii")
+        write_file(tmp, content)
         if record is not None:
             record()
         os.replace(tmp, out)
@@ -126,6 +128,7 @@ def _send(args: argparse.Namespace, context: Context, batch: Any, kind: str) -> 
     out: Path = args.out
     if out.exists():
         raise CliError(f"{out} already exists; a sent request is never overwritten")
+    check_writable(out)   # before the batch is planned and recorded
     sender, receiver = _parties(args)
     usage = "T" if args.test else "P"
     ledger = context.ledger

@@ -12,6 +12,7 @@ from importers.sandbox import LedgerBook, SandboxError, adjudicate_file
 from importers.x12.segments import X12SyntaxError, decode
 from importers.x12.writer import validate
 from tui.cli.context import CliError, Context, emit_json, parse_date
+from tui.cli.output import check_writable, write_file
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def _adjudicate(args: argparse.Namespace, context: Context) -> int:
+    check_writable(args.out)
     try:
         data = args.file.read_bytes()
     except OSError as error:
@@ -46,7 +48,7 @@ def _adjudicate(args: argparse.Namespace, context: Context) -> int:
         raise CliError(str(error)) from None
     tmp = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="ascii")
+        write_file(tmp, text)
         result = validate(tmp)
         if not result.ok:
             raise CliError(f"the sandbox wrote an 835 pyx12 refuses (a sandbox bug): "

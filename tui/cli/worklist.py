@@ -17,6 +17,7 @@ from domain.errors import BillingError
 from domain.follow_up import APPEAL_LEVELS, APPEAL_OUTCOMES, CHANNELS, Outcome
 from domain.money import AmountError, Cents, cents_from_text, format_usd
 from tui.cli.context import CliError, Context, emit_json, parse_date
+from tui.cli.output import check_writable, write_file
 from tui.clock import default_as_of
 
 
@@ -265,12 +266,15 @@ def _appeal_file(args: argparse.Namespace, context: Context) -> int:
 
 def _appeal_letter(args: argparse.Namespace, context: Context) -> int:
     ledger = context.ledger
+    if args.pdf is not None:
+        check_writable(args.pdf)   # before the letter is recorded
     if not args.existing:
         ledger.generate_appeal_letter(args.claim_id)
     letter = ledger.appeal_letter(args.claim_id)
     _access(context, "appeal letter", args.claim_id)
     if args.pdf is not None:
-        args.pdf.write_bytes(ledger.appeal_letter_pdf(args.claim_id))
+        write_file(args.pdf, ledger.appeal_letter_pdf(args.claim_id), after=(
+            "" if args.existing else "the letter was written: export it with --existing"))
     if args.json:
         emit_json({**letter, "pdf": str(args.pdf) if args.pdf else None})
     else:
@@ -304,11 +308,14 @@ def _appeal_list(args: argparse.Namespace, context: Context) -> int:
 # -- patient letters -----------------------------------------------------------------------------
 def _letter(args: argparse.Namespace, context: Context) -> int:
     ledger = context.ledger
+    if args.pdf is not None:
+        check_writable(args.pdf)   # before the letter is recorded as issued
     letter_id = ledger.issue_follow_up_letter(args.account_no, args.letter_kind)
     letter = ledger.follow_up_letter(args.account_no, letter_id)
     _access(context, f"{args.letter_kind} letter", args.account_no)
     if args.pdf is not None:
-        args.pdf.write_bytes(ledger.follow_up_letter_pdf(args.account_no, letter_id))
+        write_file(args.pdf, ledger.follow_up_letter_pdf(args.account_no, letter_id),
+                   after="the letter was issued")
     if args.json:
         emit_json({**letter, "pdf": str(args.pdf) if args.pdf else None})
     else:
