@@ -142,6 +142,28 @@ class TestOutputFiles:
         assert "it is a directory" in err
         assert event_count(cli) == before
 
+    def test_a_dunning_letter_issued_can_be_exported_again_with_existing(
+            self, cli: Any, office: dict[str, str], tmp_path: Path) -> None:
+        refused(cli, "letters", "dunning", office["roe"], "--existing")   # none issued yet
+        first = tmp_path / "first.pdf"
+        code, out, err = cli("letters", "dunning", office["roe"], "--pdf", str(first), "--json")
+        assert code == 0, err
+        issued = json.loads(out)
+        after = event_count(cli)
+        refused(cli, "letters", "dunning", office["roe"])   # already issued for the statement
+        again = tmp_path / "again.pdf"
+        code, out, err = cli("letters", "dunning", office["roe"], "--existing", "--pdf",
+                             str(again), "--json", user="auditor")
+        assert code == 0, err
+        assert json.loads(out) == {**issued, "pdf": str(again)}
+        assert again.read_bytes() == first.read_bytes()
+        # Only the PHI access log grows: no letter is issued.
+        code, out, _ = cli("follow-up", "history", office["roe"], "--json")
+        assert [e["event_type"] for e in json.loads(out)["events"]].count(
+            "FollowUpLetterIssued") == 1
+        assert event_count(cli) - after <= 2
+        refused(cli, "letters", "pre-collection", office["roe"], "--existing")
+
 
 def test_claims_submit_into_a_missing_directory_records_no_submission(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

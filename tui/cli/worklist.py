@@ -105,6 +105,8 @@ def register(subparsers: Any) -> None:
         one = sub.add_parser(kind, help=text)
         one.add_argument("account_no", metavar="ACCOUNT")
         one.add_argument("--pdf", type=Path, metavar="FILE", help="also write it as a PDF")
+        one.add_argument("--existing", action="store_true",
+                         help=f"show (or export) the last {kind} letter issued, record nothing")
         _common(one, as_of=False)
         one.set_defaults(handler=_letter, letter_kind=kind)
 
@@ -310,12 +312,15 @@ def _letter(args: argparse.Namespace, context: Context) -> int:
     ledger = context.ledger
     if args.pdf is not None:
         check_writable(args.pdf)   # before the letter is recorded as issued
-    letter_id = ledger.issue_follow_up_letter(args.account_no, args.letter_kind)
+    if args.existing:
+        letter_id = _last_letter(context, args.account_no, args.letter_kind)
+    else:
+        letter_id = ledger.issue_follow_up_letter(args.account_no, args.letter_kind)
     letter = ledger.follow_up_letter(args.account_no, letter_id)
     _access(context, f"{args.letter_kind} letter", args.account_no)
     if args.pdf is not None:
-        write_file(args.pdf, ledger.follow_up_letter_pdf(args.account_no, letter_id),
-                   after="the letter was issued")
+        write_file(args.pdf, ledger.follow_up_letter_pdf(args.account_no, letter_id), after=(
+            "" if args.existing else "the letter was issued: export it with --existing"))
     if args.json:
         emit_json({**letter, "pdf": str(args.pdf) if args.pdf else None})
     else:
@@ -323,6 +328,17 @@ def _letter(args: argparse.Namespace, context: Context) -> int:
         print(f"-- {letter_id} sha256 {letter['sha256']}"
               + (f"; PDF {args.pdf}" if args.pdf else ""))
     return 0
+
+
+def _last_letter(context: Context, account_no: str, kind: str) -> str:
+    """The id of the last `kind` letter issued to the guarantor of `account_no`."""
+    guarantor = context.ledger.account(account_no).guarantor_account_no
+    item = context.ledger.work_item(f"account:{guarantor}")
+    issued = [x["letter_id"] for x in (item.letters if item is not None else [])
+              if x["kind"] == kind]
+    if not issued:
+        raise CliError(f"account {guarantor} has no {kind} letter; issue one first")
+    return str(issued[-1])
 
 
 # -- the supervisor ------------------------------------------------------------------------------
