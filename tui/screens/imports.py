@@ -145,14 +145,23 @@ class ImportScreen(BillingScreen):
 
     @on(Input.Submitted, "#paths")
     def _paths(self, event: Input.Submitted) -> None:
-        self.files = find_files(event.value.strip()) if event.value.strip() else []
+        text = event.value.strip()
         self.previewed = False
+        try:
+            self.files = find_files(text) if text else []
+        except OSError as error:
+            # A name too long, a folder not readable: the biller's to fix, not the app's end.
+            self.files = []
+            self.query_one("#preview", DataTable).clear()
+            self.status(f"cannot read {escape(repr(ellipsize(text, 40)))}: "
+                        f"{escape(error.strerror or error)}")
+            return
         table = self.query_one("#preview", DataTable)
         table.clear()
         for path in self.files:
             table.add_row(ellipsize(path.name, 10), "", "selected", "", "", "", str(path.parent))
         self.status(f"{len(self.files)} files · d dry run · p post" if self.files
-                    else f"no files at {escape(repr(event.value.strip()))}")
+                    else f"no files at {escape(repr(ellipsize(text, 60)))}")
         if self.files:
             table.focus()
 
@@ -186,8 +195,11 @@ class ImportScreen(BillingScreen):
         for index, path in enumerate(files, 1):
             if worker.is_cancelled:
                 break
-            rows = run_importer(self.billing.ledger, path, dry_run,
-                                progress=self._claim_progress(index, len(files)))
+            try:
+                rows = run_importer(self.billing.ledger, path, dry_run,
+                                    progress=self._claim_progress(index, len(files)))
+            except OSError as error:   # gone or unreadable since it was listed
+                rows = [_row(path, "", "REFUSED", f"cannot read: {error.strerror or error}")]
             self.app.call_from_thread(self._progress, index, path, rows)
         self.app.call_from_thread(self._finished, dry_run, worker.is_cancelled)
 
