@@ -28,7 +28,7 @@ from typing import Any
 
 from domain import clock
 from domain.carc import CARC_DESCRIPTIONS, action_for
-from domain.errors import NotFoundError
+from domain.errors import NotFoundError, ValidationError
 from domain.ledger import AGENCY, PATIENT
 from domain.practice import Contract
 from domain.scrubber import filing_deadline
@@ -148,6 +148,11 @@ class _Contracts:
         return None if per_unit is None else (per_unit * units_milli + 500) // 1000
 
 
+def _sortable(rows: list[dict[str, Any]]) -> list[str]:
+    """The fields rows can be sorted by: not those holding lists or records (no order)."""
+    return [k for k in rows[0] if not any(isinstance(r.get(k), (dict, list)) for r in rows)]
+
+
 class WorkQueues(PatientSide):
     """The `queue(name)` read and the queries behind each queue."""
 
@@ -183,6 +188,13 @@ class WorkQueues(PatientSide):
             if key in paged.fields:
                 return {**head, **self._queue_page(paged, key, reverse, limit, offset)}
         rows: list[dict[str, Any]] = self._builders()[name](as_of)
+        if sort:
+            # An empty queue has no rows to name its fields: one read by SQL names those its
+            # query sorts by; another has nothing to sort.
+            fields = _sortable(rows) if rows else list(source(as_of).fields) if source else [key]
+            if key not in fields:
+                raise ValidationError(f"the {name} queue cannot be sorted by {key!r}; "
+                                      f"sort by one of: {', '.join(fields)}")
         if filter:
             rows = [r for r in rows if all(r.get(k) == v for k, v in filter.items())]
         if search:

@@ -184,3 +184,34 @@ def test_claims_submit_into_a_missing_directory_records_no_submission(
         assert practice.ledger.events_count() == before
         assert {practice.ledger.claim(c).state.value for c in practice.claims.values()} == {
             "ready"}
+
+
+# -- queue --sort --------------------------------------------------------------------------------
+class TestQueueSort:
+    @staticmethod
+    def amounts(cli: Any, *args: str) -> list[int]:
+        code, out, err = cli("queue", "denials", *args, "--json")
+        assert code == 0, err
+        return [row["amount_cents"] for row in json.loads(out)["items"]]
+
+    def test_desc_and_a_leading_dash_after_the_equals_sign_sort_descending(
+            self, cli: Any) -> None:
+        ascending = self.amounts(cli, "--sort", "amount_cents")
+        assert ascending == sorted(ascending)
+        assert self.amounts(cli, "--sort", "amount_cents", "--desc") == ascending[::-1]
+        assert self.amounts(cli, "--sort=-amount_cents") == ascending[::-1]
+
+    @pytest.mark.parametrize("field", ["bogus", "lines"])
+    def test_a_field_the_rows_cannot_be_sorted_by_is_refused_naming_those_they_can(
+            self, cli: Any, field: str) -> None:
+        err = refused(cli, "queue", "denials", "--sort", field)
+        assert f"the denials queue cannot be sorted by {field!r}" in err
+        assert "sort by one of: group, carc" in err and "amount_cents" in err
+
+    def test_a_sql_queue_refuses_an_unknown_field_too(self, cli: Any) -> None:
+        err = refused(cli, "queue", "unbilled", "--sort", "bogus", "--as-of", "2025-03-10")
+        assert "cannot be sorted by 'bogus'" in err
+
+    @pytest.mark.parametrize("option", ["--limit=-1", "--offset=-3"])
+    def test_a_negative_page_is_refused(self, cli: Any, option: str) -> None:
+        assert "give a whole number of at least 0" in refused(cli, "queue", "denials", option)

@@ -43,10 +43,14 @@ def register(subparsers: Any) -> None:
     queue.add_argument("name", nargs="?", metavar="NAME")
     queue.add_argument("--list", action="store_true", help="the queues there are")
     _as_of(queue)
-    queue.add_argument("--sort", metavar="FIELD", help="sort by a field; -FIELD descending")
+    queue.add_argument("--sort", metavar="FIELD",
+                       help="sort by one of the rows' fields (default: the queue's own order); "
+                            "descending with --desc, or written --sort=-FIELD")
+    queue.add_argument("--desc", action="store_true",
+                       help="the other way round: --sort FIELD --desc sorts descending")
     queue.add_argument("--search", metavar="TEXT", help="rows mentioning TEXT")
-    queue.add_argument("--limit", type=int, metavar="N")
-    queue.add_argument("--offset", type=int, default=0, metavar="N")
+    queue.add_argument("--limit", type=_whole, metavar="N")
+    queue.add_argument("--offset", type=_whole, default=0, metavar="N")
     _json(queue)
     queue.set_defaults(handler=_queue)
 
@@ -88,12 +92,16 @@ def register(subparsers: Any) -> None:
 
 
 def _positive(text: str) -> int:
+    return _whole(text, least=1)
+
+
+def _whole(text: str, least: int = 0) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least {least}")
     return value
 
 
@@ -173,7 +181,8 @@ def _queue(args: argparse.Namespace, context: Context) -> int:
                 print(f"{q['name']:<16} {q['title']}")
         return 0
     answer = queries.queue(args.name, as_of=args.as_of or default_as_of(), limit=args.limit,
-                           offset=args.offset, sort=args.sort, search=args.search)
+                           offset=args.offset, sort=args.sort, descending=args.desc,
+                           search=args.search)
     _access(context, "queue", args.name)
     if args.json:
         emit_json(answer)
