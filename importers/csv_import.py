@@ -34,6 +34,7 @@ from domain.errors import BillingError, NotFoundError, RuleViolation
 from domain.import_record import ImportOutcome, ImportRefused
 from domain.money import AmountError, cents_from_text
 from domain.services.charges import parse_units
+from domain.services.registration import control_character
 
 Progress = Callable[[int, int], None]
 Row = dict[str, str]
@@ -342,6 +343,10 @@ def import_patients(ledger: BillingLedger, data: bytes, name: str = "patients.cs
             if not _require(row, ("account_no", "last_name", "first_name", "birth_date", "sex"),
                             problems):
                 continue
+            # Every patient column is one line of text: refused here to name line and column.
+            for column in FORMATS["patients"].names:
+                if (found := control_character(row[column])) is not None:
+                    problems.add(row.line, column, f"contains a control character ({found})")
             record: dict[str, Any] = {"account_no": row["account_no"].upper()}
             if not (record["account_no"].isalnum() and record["account_no"].isascii()
                     and len(record["account_no"]) <= 20):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from domain.codes import CoverageOrder, Relationship, Sex
-from domain.errors import AlreadyExistsError, RuleViolation
+from domain.errors import AlreadyExistsError, RuleViolation, ValidationError
 from domain.patient_account import PatientAccount
 from domain.practice import Payer
 from domain.services.core import LedgerCore, command
@@ -14,11 +15,39 @@ from domain.services.practice import require
 
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "zip")
 _ORDERS = {o.value: i for i, o in enumerate(CoverageOrder)}
+# Unicode category Cc: C0 (ESC, BEL, tab, newline...), DEL and C1 (\x9b is a one-byte CSI).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+class ControlCharacterError(ValidationError):
+    title = "Control character"
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in `text`, written out (`\\x1b`), or None.
+
+    A name, an address or an id is one line of printable text: an ESC or BEL in it would
+    reach every terminal, statement and 837 that shows it, and a tab or newline breaks the
+    line it is printed on. The CSV importer asks this too, to name the line and column.
+    """
+    found = _CONTROL.search(text)
+    return None if found is None else f"\\x{ord(found.group()):02x}"
+
+
+def check_text(what: str, value: Any) -> None:
+    """Refuse a one-line field that holds a control character, naming the field (the value
+    itself is not repeated: it is what cannot be shown)."""
+    found = control_character(str(value or ""))
+    if found is not None:
+        raise ControlCharacterError(
+            f"{what} contains a control character ({found}); type it again without one")
 
 
 def check_address(address: dict[str, str]) -> dict[str, str]:
     unknown = set(address) - set(ADDRESS_KEYS)
     require(not unknown, f"unknown address fields {', '.join(sorted(unknown))}")
+    for key in ADDRESS_KEYS:
+        check_text(f"address {key}", address.get(key, ""))
     clean = {k: str(address.get(k, "")).strip() for k in ADDRESS_KEYS}
     state = clean["state"]
     require(state == "" or (len(state) == 2 and state.isalpha()),
@@ -41,6 +70,10 @@ class RegistrationCommands(LedgerCore):
     ) -> str:
         require(bool(last_name.strip()) and bool(first_name.strip()),
                 "a patient needs a last and a first name")
+        for what, value in (("last name", last_name), ("first name", first_name),
+                            ("middle name", middle_name), ("phone", phone),
+                            ("reason for visit", reason_for_visit)):
+            check_text(what, value)
         require(sex in {s.value for s in Sex}, f"sex must be F, M or U, not {sex!r}")
         today = self.today()
         require(birth_date <= today, f"birth date {birth_date} is in the future")
@@ -69,6 +102,11 @@ class RegistrationCommands(LedgerCore):
     @command
     def correct_demographics(self, account_no: str, reason: str, **changes: Any) -> None:
         require(bool(reason.strip()), "a correction needs a reason")
+        # A correction must not let in what registration refuses.
+        check_text("reason", reason)
+        for key in ("last_name", "first_name", "middle_name", "phone", "reason_for_visit"):
+            if key in changes:
+                check_text(key.replace("_", " "), changes[key])
         account = self._get(PatientAccount, account_no)
         if "address" in changes:
             changes["address"] = check_address(changes["address"])
@@ -77,7 +115,6 @@ class RegistrationCommands(LedgerCore):
         for key in ("last_name", "first_name", "middle_name"):
             if key in changes:
                 changes[key] = str(changes[key]).strip().upper()
-        # A correction must not let in what registration refuses.
         for key in ("last_name", "first_name"):
             if key in changes:
                 require(bool(changes[key]), f"{key.replace('_', ' ')} cannot be blank")
@@ -123,6 +160,10 @@ class RegistrationCommands(LedgerCore):
         terminates_on: date | None = None, order: str | None = None,
     ) -> str:
         """Add a policy; `order` P/S/T places it, else it goes last in coverage order."""
+        for what, value in (("member id", member_id), ("group number", group_number),
+                            ("subscriber last name", (subscriber or {}).get("last_name")),
+                            ("subscriber first name", (subscriber or {}).get("first_name"))):
+            check_text(what, value)
         account = self._get(PatientAccount, account_no)
         payer = self._get(Payer, payer_id)
         require(plan_id in payer.plans, f"payer {payer_id} has no plan {plan_id}")
@@ -150,6 +191,7 @@ class RegistrationCommands(LedgerCore):
 
     @command
     def reorder_coverage(self, account_no: str, policy_ids: list[str], reason: str) -> None:
+        check_text("reason", reason)
         account = self._get(PatientAccount, account_no)
         account.reorder_coverage(policy_ids, reason)
         self._save(account)
@@ -157,6 +199,7 @@ class RegistrationCommands(LedgerCore):
     @command
     def terminate_coverage(self, account_no: str, policy_id: str, terminated_on: date,
                            reason: str = "") -> None:
+        check_text("reason", reason)
         account = self._get(PatientAccount, account_no)
         account.terminate_policy(policy_id, terminated_on, reason)
         self._save(account)

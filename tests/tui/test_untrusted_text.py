@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from domain.application import BillingLedger
+from domain.services import registration
 from domain.storage import resolve_store
 from tests.builders import EFFECTIVE, TODAY, open_visit, submitted_claim
-from tests.tui.conftest import Desk, open_account, screen_text, settle
+from tests.tui.conftest import Desk, fill, open_account, screen_text, settle
 from tui.app import BillingApp
 from tui.screens.account import AccountScreen
 from tui.screens.find import FindScreen
@@ -133,3 +134,45 @@ def test_control_characters_are_written_out_not_sent() -> None:
     assert visible("A\x9bB\x7f") == "A\\x9bB\\x7f"
     assert literal("[b]x\x1b[2J").plain == "[b]x\\x1b[2J"
     assert escape("SMITH [/JR]") == "SMITH \\[/JR]"
+
+
+@pytest.fixture
+def legacy(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A name recorded before control characters were refused (as QA's markup.csv did)."""
+    with monkeypatch.context() as before_the_rule, freeze_time(TODAY):
+        before_the_rule.setattr(registration, "check_text", lambda what, value: None)
+        account_no = desk.ledger.register_patient(
+            "DOE\x1b]0;pwned\x07", "JANE", date(1971, 1, 1), "F", account_no="MRN901",
+            address={"line1": "1 ELM\x1b[2J"})
+    desk.queries.catch_up()
+    return account_no
+
+
+async def test_control_characters_in_a_name_are_shown_written_out(
+        desk: Desk, legacy: str) -> None:
+    app = desk.app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("slash", *"MRN901")
+        await settle(pilot)
+        assert "DOE\\x1b]0;PWNED\\x07, JANE" in cells(app, "#results")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        head = static_text(app, "#account-head")
+        assert "DOE\\x1b]0;PWNED\\x07, JANE" in head and "1 ELM\\x1b[2J" in head
+        assert "\x1b" not in screen_text(app)
+
+
+async def test_the_new_patient_form_refuses_a_control_character(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        before = desk.ledger.events_count()
+        await fill(pilot, {"first_name": "JANE", "birth_date": "1980-01-01"})
+        app.screen.query_one("#f-last_name", Input).value = "\x1b[2J"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        error = static_text(app, "#error")
+        assert "last name contains a control character (\\x1b)" in error
+        assert desk.ledger.events_count() == before

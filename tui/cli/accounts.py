@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.money import Cents, format_usd
-from tui.cli.context import Context, emit_json, parse_date, parse_datetime
+from tui.cli.context import Context, emit_json, parse_date, parse_datetime, printable
 
 
 def register(subparsers: Any) -> None:
@@ -52,13 +52,15 @@ def _money(cents: Cents | int) -> str:
 
 
 def _text(value: Any) -> str:
+    """A value for a plain-text line; text from the ledger (names, addresses, reasons) with
+    its control characters written out, so an ESC in a name cannot drive the terminal."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return printable(value)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
@@ -110,23 +112,24 @@ def _show(args: argparse.Namespace, context: Context) -> int:
 def _print_account(a: dict[str, Any]) -> None:
     when = "".join([f" as of {a['as_of']}" if a["as_of"] else "",
                     f", known at {_text(a['known_at'])}" if a["known_at"] else ""])
-    print(f"{a['name']}  account {a['account_no']}{when}")
+    print(f"{_text(a['name'])}  account {_text(a['account_no'])}{when}")
     address = a["address"] or {}
-    place = " ".join(v for v in (address.get("line1"), address.get("line2"),
-                                 address.get("city"), address.get("state"),
-                                 address.get("zip")) if v)
-    print(f"  born {_text(a['birth_date'])}  sex {a['sex']}  {place}  {a['phone']}".rstrip())
+    place = " ".join(_text(v) for v in (address.get("line1"), address.get("line2"),
+                                        address.get("city"), address.get("state"),
+                                        address.get("zip")) if v)
+    print(f"  born {_text(a['birth_date'])}  sex {_text(a['sex'])}  {place}  "
+          f"{_text(a['phone'])}".rstrip())
     if a["guarantor_account_no"] != a["account_no"]:
-        print(f"  guarantor {a['guarantor_account_no']} "
-              f"(relationship {a['guarantor_relationship']})")
+        print(f"  guarantor {_text(a['guarantor_account_no'])} "
+              f"(relationship {_text(a['guarantor_relationship'])})")
     if a["dependents"]:
-        print(f"  guarantor of {', '.join(a['dependents'])}")
+        print(f"  guarantor of {', '.join(map(_text, a['dependents']))}")
     print()
     print(f"Balance {_money(a['balance_cents'])}: insurance {_money(a['insurance_cents'])}, "
           f"patient {_money(a['patient_cents'])}, agency {_money(a['agency_cents'])}"
           + (f"; credit {_money(a['credit_cents'])}" if a["credit_cents"] else ""))
     for party, cents in a["by_party"].items():
-        print(f"  {party:<10} {_money(cents):>12}")
+        print(f"  {_text(party):<10} {_money(cents):>12}")
     if a["coverage"]:
         print("\nCoverage")
         print_table(("PAYER", "PLAN", "MEMBER", "GROUP", "FROM", "UNTIL"),
