@@ -215,3 +215,23 @@ class TestQueueSort:
     @pytest.mark.parametrize("option", ["--limit=-1", "--offset=-3"])
     def test_a_negative_page_is_refused(self, cli: Any, option: str) -> None:
         assert "give a whole number of at least 0" in refused(cli, "queue", "denials", option)
+
+
+# -- follow-up history ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("item", "message"), [
+    ("bogus", "Not found: no claim bogus"),
+    ("claim:NOPE", "Not found: no claim NOPE"),
+    ("account:NOPE", "Not found: no account NOPE"),
+    ("foo:bar", "must be claim:CLAIM_ID or account:ACCOUNT_NO"),
+])
+def test_the_history_of_an_item_that_does_not_exist_is_refused_as_log_is(
+        cli: Any, item: str, message: str) -> None:
+    assert message in refused(cli, "follow-up", "history", item, "--json")
+    assert message in refused(cli, "follow-up", "log", item, "--outcome", "left-message")
+
+
+def test_the_history_of_an_item_nobody_worked_yet_is_empty(
+        cli: Any, office: dict[str, str]) -> None:
+    code, out, err = cli("follow-up", "history", office["claim"], "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"item": f"claim:{office['claim']}", "events": []}

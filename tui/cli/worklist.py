@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import BillingError
-from domain.follow_up import APPEAL_LEVELS, APPEAL_OUTCOMES, CHANNELS, Outcome
+from domain.follow_up import APPEAL_LEVELS, APPEAL_OUTCOMES, CHANNELS, Outcome, parse_item
 from domain.money import AmountError, Cents, cents_from_text, format_usd
 from tui.cli.context import CliError, Context, emit_json, parse_date
 from tui.cli.output import check_writable, write_file
@@ -240,9 +240,14 @@ def _log(args: argparse.Namespace, context: Context) -> int:
 
 
 def _history(args: argparse.Namespace, context: Context) -> int:
-    rows = context.queries.work_history(_item(args.item))
+    ref = _item(args.item)
+    # As `follow-up log` does: an item is a claim or an account that exists (NotFoundError),
+    # worked or not; a claim nobody worked yet has an empty history.
+    kind, key = parse_item(ref)
+    (context.ledger.claim if kind == "claim" else context.ledger.account)(key)
+    rows = context.queries.work_history(ref)
     if args.json:
-        emit_json({"item": _item(args.item), "events": rows})
+        emit_json({"item": ref, "events": rows})
         return 0
     _table(["WHEN", "WHAT", "BY", "FOR", "OUTCOME", "NEXT", "DETAIL"],
            [[r["recorded_at"][:16], r["event_type"], r["actor"], r["worker"], r["outcome"],
