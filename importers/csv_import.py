@@ -34,7 +34,7 @@ from domain.errors import BillingError, NotFoundError, RuleViolation
 from domain.import_record import ImportOutcome, ImportRefused
 from domain.money import AmountError, cents_from_text
 from domain.services.charges import parse_units
-from domain.services.registration import control_character
+from domain.text import control_character
 
 Progress = Callable[[int, int], None]
 Row = dict[str, str]

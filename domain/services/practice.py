@@ -10,6 +10,7 @@ from domain.errors import AlreadyExistsError, ValidationError
 from domain.ledger import RESERVED_PARTIES
 from domain.practice import Chargemaster, Contract, Payer, Provider
 from domain.services.core import LedgerCore, command
+from domain.text import check_text
 
 PAYER_ID = re.compile(r"^[A-Z0-9]{2,20}$")
 
@@ -17,6 +18,14 @@ PAYER_ID = re.compile(r"^[A-Z0-9]{2,20}$")
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise ValidationError(message)
+
+
+def _check_names(*fields: tuple[str, str], address: dict[str, str] | None = None) -> None:
+    """Practice names reach every screen, 837 and statement: one line of printable text."""
+    for what, value in fields:
+        check_text(what, value)
+    for key, value in (address or {}).items():
+        check_text(f"address {key}", value)
 
 
 class PracticeCommands(LedgerCore):
@@ -31,6 +40,7 @@ class PracticeCommands(LedgerCore):
         except ValueError as error:
             raise ValidationError(f"TIN {tin!r}: {error}") from None
         require(bool(name.strip()), "a provider needs a name")
+        _check_names(("provider name", name), ("taxonomy", taxonomy), address=address)
         if self._exists(Provider, npi):
             raise AlreadyExistsError(f"provider {npi} is already enrolled")
         self._save(Provider(npi=npi, name=name.strip(), tin=tin, taxonomy=taxonomy,
@@ -50,6 +60,7 @@ class PracticeCommands(LedgerCore):
                 f"payer id {payer_id!r} must be 2-20 characters A-Z or 0-9")
         require(payer_id not in RESERVED_PARTIES, f"{payer_id} is reserved")
         require(bool(name.strip()), "a payer needs a name")
+        _check_names(("payer name", name), address=address)
         require(expected_response_days > 0, "expected response days must be positive")
         if self._exists(Payer, payer_id):
             raise AlreadyExistsError(f"payer {payer_id} is already registered")
@@ -63,6 +74,7 @@ class PracticeCommands(LedgerCore):
     @command
     def add_plan(self, payer_id: str, plan_id: str, name: str, product: str = "PPO") -> str:
         require(bool(plan_id.strip()), "a plan needs an id")
+        _check_names(("plan id", plan_id), ("plan name", name), ("product", product))
         payer = self._get(Payer, payer_id)
         payer.add_plan(plan_id=plan_id, name=name, product=product)
         self._save(payer)

@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from domain.codes import CoverageOrder, Relationship, Sex
-from domain.errors import AlreadyExistsError, RuleViolation, ValidationError
+from domain.errors import AlreadyExistsError, RuleViolation
 from domain.patient_account import PatientAccount
 from domain.practice import Payer
 from domain.services.core import LedgerCore, command
 from domain.services.practice import require
+from domain.text import check_text
 
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "zip")
 _ORDERS = {o.value: i for i, o in enumerate(CoverageOrder)}
-# Unicode category Cc: C0 (ESC, BEL, tab, newline...), DEL and C1 (\x9b is a one-byte CSI).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-class ControlCharacterError(ValidationError):
-    title = "Control character"
-
-
-def control_character(text: str) -> str | None:
-    """The first control character in `text`, written out (`\\x1b`), or None.
-
-    A name, an address or an id is one line of printable text: an ESC or BEL in it would
-    reach every terminal, statement and 837 that shows it, and a tab or newline breaks the
-    line it is printed on. The CSV importer asks this too, to name the line and column.
-    """
-    found = _CONTROL.search(text)
-    return None if found is None else f"\\x{ord(found.group()):02x}"
-
-
-def check_text(what: str, value: Any) -> None:
-    """Refuse a one-line field that holds a control character, naming the field (the value
-    itself is not repeated: it is what cannot be shown)."""
-    found = control_character(str(value or ""))
-    if found is not None:
-        raise ControlCharacterError(
-            f"{what} contains a control character ({found}); type it again without one")
 
 
 def check_address(address: dict[str, str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 
 from domain.application import BillingLedger
 from domain.import_record import ImportRefused
-from domain.services.registration import ControlCharacterError, control_character
+from domain.text import ControlCharacterError, control_character
 from importers.csv_import import import_patients
 from tests.builders import EFFECTIVE, PRIMARY, PRIMARY_PLAN, Practice, refused, register_patient
 
@@ -97,3 +97,22 @@ class TestPatientsCsv:
         assert info.value.problems == [
             "line 3, column last_name: contains a control character (\\x1b)",
             "line 4, column address_line1: contains a control character (\\x09)"]
+
+
+class TestPracticeNames:
+    """Payer, plan and provider names are shown and sent as widely as a patient's."""
+
+    def test_a_payer_or_plan_name_with_a_control_character_is_refused(
+            self, ledger: BillingLedger) -> None:
+        with refused(ledger, ControlCharacterError, "payer name contains a control"):
+            ledger.register_payer("ODDPAYER", "ODD\x1b]0;X\x07 HEALTH")
+        with refused(ledger, ControlCharacterError, "address city contains a control"):
+            ledger.register_payer("ODDPAYER", "ODD HEALTH", address={"city": "A\tB"})
+        ledger.register_payer("ODDPAYER", "ODD [HEALTH]")   # brackets are printable
+        with refused(ledger, ControlCharacterError, "plan name contains a control"):
+            ledger.add_plan("ODDPAYER", "PPO1", "GOLD\nPLAN")
+
+    def test_a_provider_name_with_a_control_character_is_refused(
+            self, ledger: BillingLedger) -> None:
+        with refused(ledger, ControlCharacterError, "provider name contains a control"):
+            ledger.enroll_provider("1234567893", "DR\x9b2J WHO", "12-3456789")
