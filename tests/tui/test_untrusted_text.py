@@ -176,3 +176,16 @@ async def test_the_new_patient_form_refuses_a_control_character(desk: Desk) -> N
         error = static_text(app, "#error")
         assert "last name contains a control character (\\x1b)" in error
         assert desk.ledger.events_count() == before
+
+
+async def test_a_form_or_dialog_error_quoting_brackets_typed_is_shown_not_parsed(
+        desk: Desk) -> None:
+    """The refusal quotes what was typed: `[/x]` in it crashed the app (MarkupError)."""
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("g", "ctrl+a", "ctrl+k", *"[/x]", "enter")
+        await settle(pilot)
+        assert app.is_running and app.return_code is None
+        assert "'[/x]' is not a date" in screen_text(app)

@@ -34,7 +34,7 @@ class GoToDateDialog(ModalScreen[date | None]):
                          classes="muted")
             yield Input(self.current.isoformat(), id="as-of", compact=True,
                         placeholder="YYYY-MM-DD")
-            yield Static("", id="error")
+            yield Static("", id="error", markup=False)   # messages quote what was typed
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -125,7 +125,7 @@ class FormDialog(BillingModal[Any]):
                             yield Input(default, id=f"f-{spec.name}", compact=True,
                                         placeholder=spec.placeholder or _placeholder(spec))
             yield Static(self.HINT, id="hint")
-            yield Static("", id="error")
+            yield Static("", id="error", markup=False)   # messages quote what was typed
             with Horizontal(id="buttons"):
                 yield Button("Save ^s", id="save", variant="primary", compact=True)
                 yield Button("Cancel esc", id="cancel", compact=True)
