@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
+from eventsourcing.persistence import PersistenceError
+
 DB_ENV_VAR = "CLAIMDESK_DB"
 # A base64 AES key (`claimdesk keygen`): event payloads are then encrypted at rest.
 KEY_ENV_VAR = "CLAIMDESK_CIPHER_KEY"
 COMPRESS_ENV_VAR = "CLAIMDESK_COMPRESS"
+# Seconds to wait for a PostgreSQL server (and for a free connection of the pool): a
+# server that is down is told in seconds, not after eventsourcing's default of 30.
+POSTGRES_CONNECT_TIMEOUT = 10
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class LedgerUnavailableError(Exception):
+    """The ledger cannot be opened; the message says where (no password) and why."""
 
 
 def default_db_path() -> Path:
@@ -53,6 +66,7 @@ class Store:
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
                 "POSTGRES_LOCK_TIMEOUT": "10",
+                "POSTGRES_CONNECT_TIMEOUT": str(POSTGRES_CONNECT_TIMEOUT),
             }
         assert self.sqlite_path is not None
         return {
@@ -63,6 +77,89 @@ class Store:
         }
 
 
+    @property
+    def shown(self) -> str:
+        """The location as it may be printed: a PostgreSQL URL without its password."""
+        parsed = urlparse(self.url)
+        if not self.is_postgres or parsed.password is None:
+            return self.url
+        return parsed._replace(netloc=parsed.netloc.replace(
+            f":{parsed.password}@", ":***@", 1)).geturl()
+
+    def check_openable(self) -> None:
+        """Refuse at once (LedgerUnavailableError) what opening would refuse only after a
+        long wait, or with a bare driver error: a directory or a file that is not a SQLite
+        database; a PostgreSQL server that refuses or does not answer within the timeout."""
+        if self.is_postgres:
+            self._probe_postgres()
+            return
+        assert self.sqlite_path is not None
+        reason = _sqlite_problem(self.sqlite_path)
+        if reason:
+            raise LedgerUnavailableError(f"cannot open the ledger at {self.url}: {reason}")
+
+    def _probe_postgres(self) -> None:
+        # One plain connection first: the pool retries a refused connection until its
+        # timeout and then reports only that it timed out, not why.
+        import psycopg  # noqa: PLC0415 - only for a PostgreSQL ledger
+
+        env = self._backend_env()
+        try:
+            psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                            port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                            password=env["POSTGRES_PASSWORD"],
+                            connect_timeout=POSTGRES_CONNECT_TIMEOUT).close()
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise LedgerUnavailableError(
+                f"cannot open the ledger at {self.shown}: {reason}") from None
+
+
+def _sqlite_problem(path: Path) -> str:
+    """Why SQLite could not open `path` as a ledger, or "" when it should (a new ledger's
+    file is created, empty, to find out)."""
+    parent = path.parent
+    if path.is_dir():
+        return "it is a directory, not a ledger file"
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if path.exists():
+        if not os.access(path, os.R_OK):
+            return "the file is not readable"
+        try:
+            with path.open("rb") as file:
+                header = file.read(len(SQLITE_HEADER))
+        except OSError as error:
+            return f"cannot read the file: {error.strerror or error}"
+        if header and header != SQLITE_HEADER:
+            return "the file is not a SQLite database"
+        sidecars = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+        if not os.access(parent, os.W_OK | os.X_OK) and not all(p.exists() for p in sidecars):
+            return (f"the directory {parent} is not writable (SQLite keeps {path.name}-wal "
+                    "and -shm beside the ledger)")
+        return ""
+    try:
+        # What SQLite does first (an empty file is an empty database), told plainly here:
+        # when SQLite fails to, eventsourcing's pool waits out its timeout and says only that.
+        path.touch()
+    except OSError as error:
+        return f"cannot create the file: {error.strerror or error}"
+    return ""
+
+
+@contextmanager
+def opening(store: Store) -> Iterator[None]:
+    """Check `store` (`Store.check_openable`), then turn a storage error raised while the
+    ledger is opened into LedgerUnavailableError."""
+    store.check_openable()
+    try:
+        yield
+    except (PersistenceError, OSError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise LedgerUnavailableError(
+            f"cannot open the ledger at {store.shown}: {reason}") from None
+
+
 def resolve_store(db: str | None) -> Store:
     """`--db`, else $CLAIMDESK_DB, else the default file; a postgresql:// URL selects PostgreSQL."""
     value = db or os.environ.get(DB_ENV_VAR) or str(default_db_path())
@@ -71,7 +168,9 @@ def resolve_store(db: str | None) -> Store:
     if value.startswith("sqlite:///"):
         value = value[len("sqlite:///"):]
     path = Path(value).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The default directory may not exist yet; a path under a file is told on opening.
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
     return Store(url=str(path), is_postgres=False, sqlite_path=path)
 
 

@@ -235,3 +235,83 @@ def test_the_history_of_an_item_nobody_worked_yet_is_empty(
     code, out, err = cli("follow-up", "history", office["claim"], "--json")
     assert code == 0, err
     assert json.loads(out) == {"item": f"claim:{office['claim']}", "events": []}
+
+
+# -- a ledger that cannot be opened ---------------------------------------------------------------
+def run_on(db: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, float]:
+    """Run claimdesk on `db`: (exit code, stderr, seconds)."""
+    import time
+
+    from tui.cli import main
+
+    started = time.monotonic()
+    code = main(["--db", db, *args])
+    took = time.monotonic() - started
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    return code, captured.err, took
+
+
+class TestLedgerThatCannotBeOpened:
+    @pytest.mark.parametrize(("make", "reason"), [
+        (lambda p: p.mkdir(), "it is a directory, not a ledger file"),
+        (lambda p: p.write_text("not a ledger\n"), "the file is not a SQLite database"),
+    ])
+    @pytest.mark.parametrize("command", [("events", "count"), ()])   # () is the workstation
+    def test_a_directory_or_another_file_is_told_at_once(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, reason: str,
+            command: tuple[str, ...]) -> None:
+        db = tmp_path / "ledger.sqlite3"
+        make(db)
+        code, err, took = run_on(str(db), *command, capsys=capsys)
+        assert (code, err) == (2, f"claimdesk: cannot open the ledger at {db}: {reason}\n")
+        assert took < 5
+
+    def test_a_path_under_a_file_is_told(self, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        (tmp_path / "file").write_text("x")
+        code, err, _ = run_on(str(tmp_path / "file" / "ledger.sqlite3"), "events", "count",
+                              capsys=capsys)
+        assert code == 2 and f"{tmp_path / 'file'} is not a directory" in err
+
+    def test_a_file_that_cannot_be_created_is_told_at_once(
+            self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, err, took = run_on("/proc/claimdesk-ledger.sqlite3", "events", "count",
+                                 capsys=capsys)
+        assert code == 2 and "cannot open the ledger at /proc/claimdesk-ledger.sqlite3: " \
+            "cannot create the file" in err
+        assert took < 5
+
+    def test_a_read_only_directory_without_the_wal_files_is_told(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        from domain import storage
+        from domain.application import BillingLedger
+
+        db = tmp_path / "ledger.sqlite3"
+        BillingLedger(env=storage.resolve_store(str(db)).event_store_env()).close()
+        for suffix in ("-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        real_access = storage.os.access
+        # root ignores modes: the directory is made read-only for this check alone.
+        monkeypatch.setattr(storage.os, "access", lambda path, mode: (
+            False if Path(path) == tmp_path and mode & storage.os.W_OK
+            else real_access(path, mode)))
+        code, err, _ = run_on(str(db), "events", "count", capsys=capsys)
+        assert code == 2
+        assert f"the directory {tmp_path} is not writable" in err
+
+    def test_a_postgresql_server_that_refuses_is_told_at_once_without_the_password(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        import socket
+
+        with socket.socket() as probe:   # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"postgresql://clerk:s3cret@127.0.0.1:{port}/ledger"
+        for command in (("events", "count"), ("migrate", "--to", url)):
+            db = url if command[0] == "events" else str(tmp_path / "source.sqlite3")
+            code, err, took = run_on(db, *command, capsys=capsys)
+            assert code == 2 and took < 5, err
+            assert err.startswith("claimdesk: cannot open the ledger at postgresql://")
+            assert "s3cret" not in err and "Connection refused" in err

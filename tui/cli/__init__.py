@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from domain.storage import LedgerUnavailableError
 from projections.store import ReadModelVersionError
 from tui.cli import (
     accounts,
@@ -66,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReadModelVersionError as error:
         print(f"claimdesk: {error}", file=sys.stderr)
         return 1
+    except LedgerUnavailableError as error:
+        print(f"claimdesk: {error}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # `claimdesk ... | head`: the reader left; that is not an error of ours.
         sys.stderr.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain import clock
 from domain.application import BillingLedger
-from domain.storage import resolve_store
+from domain.storage import opening, resolve_store
 from importers.demo_practice import build_demo
 from tui.cli.context import CliError, Context, emit_json, parse_date
 
@@ -65,9 +65,10 @@ def _demo(args: argparse.Namespace, context: Context) -> int:
     if through > today:
         raise CliError(f"--through {through} is in the future; the demo only plays past days")
     store = resolve_store(context.db)
-    ledger = BillingLedger(env={**store.event_store_env(),
-                                "AGGREGATE_CACHE_MAXSIZE": DEMO_CACHE_SIZE},
-                           seed=args.seed)
+    with opening(store):
+        ledger = BillingLedger(env={**store.event_store_env(),
+                                    "AGGREGATE_CACHE_MAXSIZE": DEMO_CACHE_SIZE},
+                               seed=args.seed)
     try:
         existing = ledger.events_count()
         if existing:

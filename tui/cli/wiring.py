@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from domain.application import BillingLedger
-from domain.storage import resolve_store
+from domain.storage import opening, resolve_store
 
 
 def open_ledger(db: str | None, as_user: str | None) -> BillingLedger:
     store = resolve_store(db)
-    ledger = BillingLedger(env=store.event_store_env(), as_user=as_user)
+    with opening(store):   # a ledger that cannot be opened: LedgerUnavailableError
+        ledger = BillingLedger(env=store.event_store_env(), as_user=as_user)
     ledger.store = store  # type: ignore[attr-defined]
     return ledger
 
