@@ -20,6 +20,9 @@ def require(condition: bool, message: str) -> None:
         raise ValidationError(message)
 
 
+MAX_WINDOW_DAYS = 3_650
+
+
 def _check_names(*fields: tuple[str, str], address: dict[str, str] | None = None) -> None:
     """Practice names reach every screen, 837 and statement: one line of printable text."""
     for what, value in fields:
@@ -61,7 +64,8 @@ class PracticeCommands(LedgerCore):
         require(payer_id not in RESERVED_PARTIES, f"{payer_id} is reserved")
         require(bool(name.strip()), "a payer needs a name")
         _check_names(("payer name", name), address=address)
-        require(expected_response_days > 0, "expected response days must be positive")
+        require(0 < expected_response_days <= MAX_WINDOW_DAYS,
+                f"expected response days must be 1 to {MAX_WINDOW_DAYS}")
         if self._exists(Payer, payer_id):
             raise AlreadyExistsError(f"payer {payer_id} is already registered")
         self._save(Payer(payer_id=payer_id, name=name.strip(), filing_indicator=filing_indicator,
@@ -92,7 +96,11 @@ class PracticeCommands(LedgerCore):
         unknown = [p for p in plan_ids if p not in payer.plans]
         require(not unknown, f"payer {payer_id} has no plan {', '.join(unknown)}")
         require(bool(plan_ids), "a contract covers at least one plan")
-        require(timely_filing_days > 0, "timely filing days must be positive")
+        for what, days in (("timely filing", timely_filing_days),
+                           ("corrected claim", corrected_claim_days), ("appeal", appeal_days)):
+            # Payers allow days to a few years; ten is a typing slip, and dates past it
+            # would overflow the deadline arithmetic.
+            require(0 < days <= MAX_WINDOW_DAYS, f"{what} days must be 1 to {MAX_WINDOW_DAYS}")
         require(ends_on is None or ends_on >= effective_on, "contract ends before it starts")
         if self._exists(Contract, contract_id):
             raise AlreadyExistsError(f"contract {contract_id} already exists")

@@ -88,7 +88,9 @@ class TestRegisterPayer:
         pytest.param("PATIENT", "ME", 30, ValidationError, "reserved", id="reserved-patient"),
         pytest.param("AGENCY", "ME", 30, ValidationError, "reserved", id="reserved-agency"),
         pytest.param("ACME", " ", 30, ValidationError, "needs a name", id="no-name"),
-        pytest.param("ACME", "ACME", 0, ValidationError, "positive", id="zero-days"),
+        pytest.param("ACME", "ACME", 0, ValidationError, "must be 1 to 3650", id="zero-days"),
+        pytest.param("ACME", "ACME", 3_651, ValidationError, "must be 1 to 3650",
+                     id="years-of-days"),
     ])
     def test_a_payer_with_a_bad_id_reserved_id_no_name_or_days_is_refused(
         self, ledger: BillingLedger, payer_id: str, name: str, days: int,
@@ -163,6 +165,12 @@ class TestSignContract:
         pytest.param({"plan_ids": []}, ValidationError, "at least one plan", id="no-plans"),
         pytest.param({"timely_filing_days": 0}, ValidationError, "timely filing",
                      id="filing-days"),
+        pytest.param({"timely_filing_days": 10**9}, ValidationError,
+                     "timely filing days must be 1 to 3650", id="filing-days-huge"),
+        pytest.param({"corrected_claim_days": -1}, ValidationError,
+                     "corrected claim days must be 1 to 3650", id="corrected-days"),
+        pytest.param({"appeal_days": 3_651}, ValidationError, "appeal days must be 1 to 3650",
+                     id="appeal-days"),
         pytest.param({"ends_on": date(2023, 1, 1)}, ValidationError, "ends before it starts",
                      id="ends-early"),
         pytest.param({"fees": [("9921", "", 100)]}, ValidationError, "not CPT/HCPCS",
