@@ -16,7 +16,7 @@ records nothing. A payer's trace number arriving again with other content is ref
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, cast
@@ -435,19 +435,24 @@ class RemittanceCommands(ClaimCommands):
         """Every 835 payment imported so far, by raw file SHA-256 and ST02 (the key a posting's
         source names): one topic-filtered pass over the RemittanceFile streams' first events."""
         payments: dict[tuple[str, str], _Payment] = {}
-        topic = get_topic(RemittanceFile.Imported)  # type: ignore[attr-defined]
+        for imported in self._stored(RemittanceFile.Imported):  # type: ignore[attr-defined]
+            fingerprints = {c["index"]: c.get("fingerprint", "") for c in imported.claims}
+            payments[(imported.raw_sha256, imported.control_number)] = _Payment(
+                imported.payer_id, imported.trace_number, imported.file_name,
+                fingerprints.get)
+        return payments
+
+    def _stored(self, event_class: type) -> Iterator[Any]:
+        """Every stored event of one class, in order: a topic-filtered read, a page at a time."""
+        topic = get_topic(event_class)
         position = 1
         while True:
             page = self.recorder.select_notifications(start=position, limit=1000,
                                                       topics=[topic])
             if not page:
-                return payments
+                return
             for notification in page:
-                imported: Any = self.mapper.to_domain_event(notification)
-                fingerprints = {c["index"]: c.get("fingerprint", "") for c in imported.claims}
-                payments[(imported.raw_sha256, imported.control_number)] = _Payment(
-                    imported.payer_id, imported.trace_number, imported.file_name,
-                    fingerprints.get)
+                yield self.mapper.to_domain_event(notification)
             position = page[-1].id + 1
 
     @staticmethod
@@ -614,20 +619,12 @@ class RemittanceCommands(ClaimCommands):
         would serve a large ledger better, but the answer must be exact and current here.
         """
         index: dict[str, list[dict[str, str]]] = {}
-        topic = get_topic(Claim.Submitted)  # type: ignore[attr-defined]
-        position = 1
-        while True:
-            page = self.recorder.select_notifications(start=position, limit=1000,
-                                                      topics=[topic])
-            if not page:
-                return index
-            for notification in page:
-                submitted: Any = self.mapper.to_domain_event(notification)
-                index.setdefault(_control(submitted.transaction_control), []).append({
-                    "claim": str(submitted.originator_id), "batch_id": submitted.batch_id,
-                    "interchange_control": submitted.interchange_control,
-                    "transaction_control": submitted.transaction_control})
-            position = page[-1].id + 1
+        for submitted in self._stored(Claim.Submitted):  # type: ignore[attr-defined]
+            index.setdefault(_control(submitted.transaction_control), []).append({
+                "claim": str(submitted.originator_id), "batch_id": submitted.batch_id,
+                "interchange_control": submitted.interchange_control,
+                "transaction_control": submitted.transaction_control})
+        return index
 
     def _claims_of_set(
         self, ack: SetAcknowledgement, index: dict[str, list[dict[str, str]]],

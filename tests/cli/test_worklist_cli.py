@@ -14,18 +14,6 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 
-from domain.application import BillingLedger
-from tests.builders import Practice
-from tests.domain.test_follow_up import denied_claim, owing_family
-
-
-@pytest.fixture
-def office(ledger: BillingLedger, practice: Practice, ledger_path: Path) -> dict[str, str]:
-    ledger.seed_role_users()
-    denied = denied_claim(ledger)
-    roe = owing_family(ledger, statements=3)
-    return {"claim": denied.claim_id, "roe": roe, "db": str(ledger_path)}
-
 
 @pytest.fixture
 def cli(office: dict[str, str], capsys: pytest.CaptureFixture[str],
