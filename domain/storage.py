@@ -76,7 +76,6 @@ class Store:
             "SQLITE_LOCK_TIMEOUT": "30",
         }
 
-
     @property
     def shown(self) -> str:
         """The location as it may be printed: a PostgreSQL URL without its password."""
