@@ -26,7 +26,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from domain.money import AmountError, Cents, cents_from_text, cents_from_x12, format_plain
+from domain.money import (
+    INT64_MAX,
+    AmountError,
+    Cents,
+    cents_from_text,
+    cents_from_x12,
+    format_plain,
+)
 from domain.remittance import CasAdjustment, ClaimRemit, ServiceRemit
 from domain.remittance_file import (
     ProviderAdjustment,
@@ -319,6 +326,14 @@ def balance_problems(advice: RemittanceAdvice) -> list[str]:
                 f"{money(remit.paid_cents)}")
     paid = sum(c.remit.paid_cents for c in advice.claims)
     plb = sum(p.amount_cents for p in advice.provider_adjustments)
+    charged = sum(c.remit.charge_cents for c in advice.claims)
+    for what, total in (("ΣCLP03", charged), ("ΣCLP04", paid), ("ΣPLB", plb)):
+        # Each amount fits in int64 (cents_from_x12), but the read models sum them in
+        # int64 columns too: a total past that is not a payment, it is a broken file.
+        if abs(total) > INT64_MAX:
+            problems.append(
+                f"transaction set {advice.control_number} (trace {advice.trace_number}): "
+                f"{what} {money(total)} is more than the ledger can hold")
     if paid - plb != advice.payment_cents:
         problems.append(
             f"transaction set {advice.control_number} (trace {advice.trace_number}) does not "

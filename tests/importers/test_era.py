@@ -160,6 +160,16 @@ class TestRefusals:
             "transaction set 0001 (trace CHK00012345) does not balance: ΣCLP04 80.00 - ΣPLB "
             "0.00 = 80.00, but BPR02 is 79.99"]
 
+    def test_totals_past_what_the_ledger_can_hold_are_refused(self) -> None:
+        huge = "9999999999999999.99"   # 18 digits: the largest X12 amount, fits in int64
+        claims = [f"CLP*PCN{n}*1*{huge}*{huge}**12*PAYER{n}*11*1" for n in range(10)]
+        messages = [str(p) for p in parse_835(build_835(claims, payment="0",
+                                                        plb=[f"PLB*1234567893*20251231*WO:X*"
+                                                             f"{huge}"] * 10)).problems]
+        assert any(m.startswith("transaction set 0001 (trace CHK00012345): ΣCLP04 ")
+                   and m.endswith("is more than the ledger can hold") for m in messages)
+        assert any("ΣPLB" in m and "more than the ledger can hold" in m for m in messages)
+
     def test_a_component_separator_other_than_the_declared_one_is_named(self) -> None:
         claim = [c.replace("HC:99214:25", "HC>99214>25") for c in WORKED_CLAIM]
         (problem, *_) = parse_835(build_835(claim)).problems
