@@ -97,8 +97,11 @@ def read_isa(text: str, start: int, name: str = "<input>") -> tuple[Separators, 
             f"{name}: ISA declares unusable separators element={element!r} "
             f"component={component!r} segment={segment!r}")
     end = position + (4 if segment != text[position + 2] else 3)   # past CR LF, or the terminator
-    return Separators(element, component, repetition if repetition not in (
-        element, component, segment) and not repetition.isalnum() else "", segment), end
+    # ISA11 is one character; anything else (a trimmed ISA whose padding moved, a mangled
+    # file) declares no repetition separator, and pyx12 names what is wrong with it.
+    usable = len(repetition) == 1 and repetition not in (element, component, segment)
+    return Separators(element, component, repetition if usable and not repetition.isalnum()
+                      else "", segment), end
 
 
 def tokenize(text: str, name: str = "<input>") -> tuple[Separators, list[Segment]]:

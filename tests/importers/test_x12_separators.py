@@ -13,7 +13,7 @@ from importers.remittance_import import VALIDATE_ENV_VAR, import_835, import_ack
 from importers.x12 import acks, era
 from importers.x12.acks import ParsedAck, parse_acknowledgement
 from importers.x12.era import VALIDATION_POLICY, ParsedEra, parse_835
-from importers.x12.segments import decode, tokenize
+from importers.x12.segments import decode, read_separators, tokenize
 from importers.x12.validate import (
     ELEMENT,
     SEGMENT,
@@ -393,3 +393,20 @@ class TestAmountDecimals:
             result.message)
         assert ledger.events_count() == events
         assert import_835(ledger, build_835(), "ok.835").status == "posted"
+
+
+class TestMangledIsa:
+    def test_an_isa11_of_more_than_one_character_declares_no_repetition_separator(
+        self, ledger: BillingLedger,
+    ) -> None:
+        # Found by the slow fuzz run: a trimmed, mangled ISA left "\n^" as ISA11, and the
+        # content hash's translation table refused a two-character key (a ValueError).
+        raw = ack_999(("0001", "A", ()))
+        isa_end = raw.index(b"~")
+        fields = raw[:isa_end].split(b"*")
+        fields[11] = b"\n^"
+        mangled = b"*".join(fields) + raw[isa_end:]
+        assert read_separators(mangled.decode())[0].repetition == ""
+        parse_acknowledgement(mangled, "mangled.999", expect="999")   # no ValueError
+        outcome = import_acknowledgement(ledger, mangled, "mangled.999", kind="999")
+        assert outcome.status in ("posted", "refused")
