@@ -26,6 +26,14 @@ def control_character(text: str) -> str | None:
     return None if found is None else f"\\x{ord(found.group()):02x}"
 
 
+def written_out(value: Any) -> str:
+    """`value` as text with each control character written out (ESC as `\\x1b`): how a
+    screen or a plain-text line shows what a ledger may already hold (it was accepted
+    before `check_text` refused it), without sending it to the terminal."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
 def check_text(what: str, value: Any) -> None:
     """Refuse a one-line field that holds a control character, naming the field (the value
     itself is not repeated: it is what cannot be shown)."""

@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from domain.application import BillingLedger
 from domain.services import registration
 from domain.storage import resolve_store
-from tui.cli.context import printable
+from domain.text import written_out
 
 OSC_TITLE = "DOE\x1b]0;pwned\x07"
 
@@ -73,7 +73,7 @@ def test_json_keeps_the_name_as_recorded(cli: Any) -> None:
     assert json.loads(out)["accounts"][0]["name"] == f"{OSC_TITLE.upper()}, JANE\x9b2J"
 
 
-def test_printable_leaves_other_text_alone() -> None:
-    assert printable("SMITH [/JR] ÉÑ漢字💥") == "SMITH [/JR] ÉÑ漢字💥"
-    assert printable("\t\n\x00") == "\\x09\\x0a\\x00"
-    assert printable(None) == ""
+def test_written_out_leaves_other_text_alone() -> None:
+    assert written_out("SMITH [/JR] ÉÑ漢字💥") == "SMITH [/JR] ÉÑ漢字💥"
+    assert written_out("\t\n\x00") == "\\x09\\x0a\\x00"
+    assert written_out(None) == ""

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from domain.application import BillingLedger
 from domain.services import registration
 from domain.storage import resolve_store
+from domain.text import written_out
 from tests.builders import EFFECTIVE, TODAY, open_visit, submitted_claim
 from tests.tui.conftest import Desk, fill, open_account, screen_text, settle
 from tui.app import BillingApp
@@ -25,7 +26,7 @@ from tui.screens.find import FindScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.queues import QueueScreen
 from tui.screens.worklist import WorklistScreen
-from tui.widgets.literal import escape, literal, visible
+from tui.widgets.literal import escape, literal
 
 PAYER_NAME = "ODD [bold]HEALTH[/bold] [/JR] [link=x]PLAN"
 LAST, FIRST = "SMITH [/JR]", "[bold]"          # registration upper-cases: "[BOLD]"
@@ -130,8 +131,8 @@ async def test_queues_and_worklist_show_the_name_literally(
 
 
 def test_control_characters_are_written_out_not_sent() -> None:
-    assert visible("DOE\x1b]0;pwned\x07") == "DOE\\x1b]0;pwned\\x07"
-    assert visible("A\x9bB\x7f") == "A\\x9bB\\x7f"
+    assert written_out("DOE\x1b]0;pwned\x07") == "DOE\\x1b]0;pwned\\x07"
+    assert written_out("A\x9bB\x7f") == "A\\x9bB\\x7f"
     assert literal("[b]x\x1b[2J").plain == "[b]x\\x1b[2J"
     assert escape("SMITH [/JR]") == "SMITH \\[/JR]"
 

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.money import Cents, format_usd
-from tui.cli.context import Context, emit_json, parse_date, parse_datetime, printable
+from domain.text import written_out
+from tui.cli.context import Context, emit_json, parse_date, parse_datetime
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +61,7 @@ def _text(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    return printable(value)
+    return written_out(value)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],

@@ -69,15 +69,6 @@ def told(status: str) -> Iterator[None]:
         yield
 
 
-def printable(value: Any) -> str:
-    """`value` for a plain-text line, each control character written out (ESC as `\\x1b`):
-    a name or reason from the ledger must not drive the terminal it is printed on (JSON
-    output escapes them already)."""
-    text = "" if value is None else str(value)
-    return "".join(f"\\x{ord(c):02x}" if c < " " or "\x7f" <= c <= "\x9f" else c
-                   for c in text)
-
-
 def emit_json(document: Any) -> None:
     json.dump(document, sys.stdout, default=_default, indent=2, sort_keys=False)
     sys.stdout.write("\n")

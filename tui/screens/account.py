@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from domain.text import written_out
 from tui.commands import WRITE_ACTIONS
 from tui.dialogs.charges import EnterChargeDialog, OpenVisitDialog
 from tui.dialogs.claims import CorrectClaimDialog, CreateClaimDialog
@@ -43,7 +44,7 @@ from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
 from tui.screens.history import recorded_span, turn_hint
 from tui.screens.shapes import as_dict, first, rows_of
-from tui.widgets.literal import escape, visible
+from tui.widgets.literal import escape
 from tui.widgets.table import Table
 from tui.widgets.turning_table import TurningTable
 
@@ -341,7 +342,7 @@ class AccountScreen(BillingScreen):
             f"[b]{escape(first(who, 'name', 'display_name'))}[/b]  acct "
             f"{escape(self.account_no)}  born {mask_date(first(who, 'birth_date'), self.revealed)}"
             f"  sex {escape(first(who, 'sex'))}  guarantor {escape(self.guarantor)}\n"
-            f"{escape(ellipsize(visible(where), 60))}  {escape(first(who, 'phone'))}\n"
+            f"{escape(ellipsize(written_out(where), 60))}  {escape(first(who, 'phone'))}\n"
             f"Balance {usd(first(data, 'balance_cents', default=None))}  {escape(parties)}"
             f"  credit {usd(first(data, 'credit_cents', default=0))}")
         self._show_coverage()
@@ -506,7 +507,7 @@ class AccountScreen(BillingScreen):
             if result is None:
                 return
             # What was recorded may quote a claim's problems: shown as is, not as markup.
-            self.notify(visible(done(result)), title="Recorded", markup=False)
+            self.notify(written_out(done(result)), title="Recorded", markup=False)
             self.post_message(LedgerChanged(type(dialog).__name__))
             self.load()
 

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from domain.errors import BillingError
-from tui.widgets.literal import visible
+from domain.text import written_out
 
 if TYPE_CHECKING:
     from tui.app import BillingApp
@@ -39,12 +39,12 @@ class WorkerErrors:
         if isinstance(error, BillingError):
             # The message may quote what was typed or read from a file: shown as is, not as markup.
             self.notify(  # type: ignore[attr-defined]
-                visible(error), title=error.title, severity="error", markup=False)
+                written_out(error), title=error.title, severity="error", markup=False)
             self.refused(event.worker, error)
         else:
             self.app.exit(  # type: ignore[attr-defined]
                 return_code=1,  # a Text: the error may quote a name, printed not parsed
-                message=Text(visible(f"claimdesk stopped: {type(error).__name__}: {error}")))
+                message=Text(written_out(f"claimdesk stopped: {type(error).__name__}: {error}")))
 
     def refused(self, worker: Worker[Any], error: BillingError) -> None:
         """Hook: a command was refused (dialogs show the message next to the form)."""

@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Static
 
+from domain.text import written_out
 from tui.dialogs.appeal import AppealDialog, DecideAppealDialog
 from tui.dialogs.follow_up import AssignDialog, FollowUpDialog, outcome_choices
 from tui.dialogs.form import FormDialog
 from tui.formatting import day, ellipsize, usd
 from tui.messages import LedgerChanged
 from tui.screens.base import BillingScreen
-from tui.widgets.literal import escape, visible
+from tui.widgets.literal import escape
 from tui.widgets.paged_table import PAGE_SIZE, PagedTable
 
 COLUMNS = ("Item", "Name", "Status", "Queues", "Amount", "Age", "Next", "Last")
@@ -137,7 +138,7 @@ class WorklistScreen(BillingScreen):
             if result is None:
                 return
             # It may quote a name or an outcome as typed: shown as is, not as markup.
-            self.notify(visible(done(result)), title="Recorded", markup=False)
+            self.notify(written_out(done(result)), title="Recorded", markup=False)
             self.post_message(LedgerChanged(type(dialog).__name__))
             self.load_page(0)
 

@@ -9,26 +9,17 @@ taken (DataTable cells), `escape` inside markup the screen writes itself (`[b]â€
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.text import Text
 
-# Unicode category Cc: C0 (ESC, BEL, tab, newline), DEL and C1 (\x9b is a one-byte CSI).
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def visible(value: Any) -> str:
-    """The value as text, each control character written out (`\\x1b`) instead of sent to
-    the terminal."""
-    text = "" if value is None else str(value)
-    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+from domain.text import written_out
 
 
 def literal(value: Any) -> Text:
     """A renderable showing exactly `value` (Text never parses markup); one line, cropped to
     its cell as DataTable crops a string."""
-    return Text(visible(value), no_wrap=True, end="")
+    return Text(written_out(value), no_wrap=True, end="")
 
 
 def escape(value: Any) -> str:
@@ -36,4 +27,4 @@ def escape(value: Any) -> str:
     and leaves other backslashes alone, so escaping every `[` is exact; `textual.markup.escape`
     is not enough, as it skips brackets followed by a capital (`[/JR]`, and registration
     upper-cases names)."""
-    return visible(value).replace("[", "\\[")
+    return written_out(value).replace("[", "\\[")
