@@ -307,11 +307,14 @@ class LedgerCore(Application[UUID]):
     def events_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
 
-    def iter_notifications(self, start: int = 1, page: int = 1000) -> Iterator[Any]:
-        """Every stored event in the order it was recorded, paged to bound memory."""
+    def iter_notifications(self, start: int = 1, page: int = 1000,
+                           topics: Sequence[str] = ()) -> Iterator[Any]:
+        """Every stored event in the order it was recorded (only those of `topics`, when
+        given: the recorder filters them), paged to bound memory."""
         position = start
         while True:
-            notifications = self.recorder.select_notifications(start=position, limit=page)
+            notifications = self.recorder.select_notifications(start=position, limit=page,
+                                                               topics=topics)
             if not notifications:
                 return
             yield from notifications

@@ -443,17 +443,9 @@ class RemittanceCommands(ClaimCommands):
         return payments
 
     def _stored(self, event_class: type) -> Iterator[Any]:
-        """Every stored event of one class, in order: a topic-filtered read, a page at a time."""
-        topic = get_topic(event_class)
-        position = 1
-        while True:
-            page = self.recorder.select_notifications(start=position, limit=1000,
-                                                      topics=[topic])
-            if not page:
-                return
-            for notification in page:
-                yield self.mapper.to_domain_event(notification)
-            position = page[-1].id + 1
+        """Every stored event of one class, in order (a topic-filtered read)."""
+        for notification in self.iter_notifications(topics=[get_topic(event_class)]):
+            yield self.mapper.to_domain_event(notification)
 
     @staticmethod
     def _pending_of(loaded: dict[UUID, BillingAggregate], encounter_id: str) -> int:
