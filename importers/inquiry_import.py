@@ -42,7 +42,7 @@ def check(parsed: ParsedInquiry, policy: ValidationPolicy,
     problems = [str(p) for p in parsed.problems]
     warnings = list(parsed.warnings)
     if parsed.separators is not None and not problems:
-        report = validate_inquiry(parsed.separators, parsed.segments,
+        report = validate_inquiry(parsed.segments,
                                   progress=phase(progress, "validate"))
         for issue in report.issues:
             if blocks(policy, issue):

@@ -117,7 +117,7 @@ def _import_835(ledger: Any, raw: bytes, name: str, *, dry_run: bool,
                     report = background.report(_phase(progress, "validate")) if (
                         background is not None) else None
                     if report is None:
-                        report = validate(parsed.separators, parsed.segments,
+                        report = validate(parsed.segments,
                                           progress=_phase(progress, "validate"))
                     for issue in report.issues:
                         if VALIDATION_POLICY.blocks(issue):
@@ -163,7 +163,7 @@ def import_acknowledgement(
     problems = [str(p) for p in parsed.problems]
     warnings = list(parsed.warnings)
     if parsed.separators is not None and parsed.kind:
-        report = validate(parsed.separators, parsed.segments,
+        report = validate(parsed.segments,
                           progress=_phase(progress, "validate"))
         for issue in report.issues:
             if parsed.policy.blocks(issue):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from importers.x12.segments import Segment, Separators
+from importers.x12.segments import Segment
 from importers.x12.validate import ValidationReport, validate
 
 VERSION_270_271 = "005010X279A1"
@@ -469,16 +469,15 @@ def map_directory() -> str:
 
 
 def validate_inquiry(
-    separators: Separators, segments: Sequence[Segment], *,
+    segments: Sequence[Segment], *,
     progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
     """pyx12's verdict on a 270, 271, 276 or 277 (X212), with the maps above."""
-    return validate(separators, segments, progress=progress, map_path=map_directory())
+    return validate(segments, progress=progress, map_path=map_directory())
 
 
 def validate_text(content: str, name: str = "<output>") -> ValidationReport:
     """pyx12's verdict on X12 text we are about to write."""
     from importers.x12.segments import tokenize  # noqa: PLC0415 - only here
 
-    separators, segments = tokenize(content, name)
-    return validate_inquiry(separators, segments)
+    return validate_inquiry(tokenize(content, name)[1])

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from importers.x12.segments import Segment, Separators, X12SyntaxError, decode, tokenize
+from importers.x12.segments import Segment, X12SyntaxError, decode, tokenize
 
 # ISA01..ISA16 widths: the ISA is fixed-width by the standard.
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
@@ -114,13 +114,12 @@ def _captured_pyx12_log() -> Iterator[_Capture]:
 
 
 def validate(
-    separators: Separators, segments: Sequence[Segment], *,
+    segments: Sequence[Segment], *,
     progress: Callable[[int, int], None] | None = None, map_path: str | None = None,
 ) -> ValidationReport:
     """Validate tokenized segments with pyx12 against its 5010 (or 4010) maps (or those in
     `map_path`, a directory laid out like pyx12's own map folder). Each segment is read with
-    its interchange's separators; `separators` (the first interchange's) is what callers have
-    from `tokenize`."""
+    its interchange's separators (`Segment.separators`)."""
     # Where the interchanges' separators change, pyx12 (which keeps the first ISA's) must
     # start again on the rest.
     starts = [0, *(i for i in range(1, len(segments)) if segments[i].id == "ISA"
@@ -365,10 +364,10 @@ def _answer(raw: bytes, name: str, out: IO[str]) -> int:
         out.flush()
 
     try:
-        separators, segments = tokenize(decode(raw, name), name)
+        segments = tokenize(decode(raw, name), name)[1]
     except X12SyntaxError:
         return 2   # the importer refuses such a file without asking pyx12
-    report = validate(separators, segments, progress=progress)
+    report = validate(segments, progress=progress)
     out.write("report " + json.dumps(report_to_json(report)) + "\n")
     out.flush()
     return 0

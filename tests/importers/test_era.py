@@ -107,7 +107,7 @@ class TestReading:
         # The content hash ignores separators and layout: a re-sent file is the same payment.
         assert parsed.advices[0].content_sha256 == plain.advices[0].content_sha256
         assert parsed.separators is not None
-        assert validate(parsed.separators, parsed.segments).status == "OK"
+        assert validate(parsed.segments).status == "OK"
 
     def test_line_control_number_original_code_and_remark_codes(self) -> None:
         claim = ["CLP*C1*1*100*60**12*ICN1", "SVC*HC:99213*100*60**1*HC:99214",
@@ -196,13 +196,13 @@ class TestValidation:
         for name in ("835_min.x12", "835_reversal.x12"):
             parsed = parse_835((EXAMPLES / name).read_bytes())
             assert parsed.separators is not None
-            report = validate(parsed.separators, parsed.segments)
+            report = validate(parsed.segments)
             assert (report.status, report.issues) == ("OK", ())
 
     def test_a_wrong_se_count_is_a_failure_with_segment_number_and_message(self) -> None:
         parsed = parse_835(build_835(se_count=99))
         assert parsed.separators is not None
-        report = validate(parsed.separators, parsed.segments)
+        report = validate(parsed.segments)
         assert report.status == "Failure"
         (issue,) = report.issues
         assert issue.level == ENVELOPE and issue.segment == len(parsed.segments) - 2
@@ -215,7 +215,7 @@ class TestValidation:
                                                                     b"PAYERSENDER")
         parsed = parse_835(raw)
         assert parsed.problems == [] and parsed.separators is not None
-        assert validate(parsed.separators, parsed.segments).status == "OK"
+        assert validate(parsed.segments).status == "OK"
 
     @pytest.mark.parametrize(("issue", "blocks"), [
         (ValidationIssue(11, "PER", "", "3", "missing PER", SEGMENT), False),

@@ -51,8 +51,8 @@ def test_the_child_gives_the_verdict_validate_gives() -> None:
             report = child.report()
         finally:
             child.cancel()
-        assert report == validate(*tokenize(decode(raw)))
-    assert not validate(*tokenize(decode(build_835(se_count=30)))).ok
+        assert report == validate(tokenize(decode(raw))[1])
+    assert not validate(tokenize(decode(build_835(se_count=30)))[1]).ok
 
 
 def test_the_worked_example_posts_exactly_as_when_validated_first(
@@ -147,7 +147,7 @@ def test_a_forked_child_and_a_new_interpreter_give_the_verdict_validate_gives() 
                 child.cancel()
         assert answers[0] == answers[1]
         if raw.startswith(b"ISA"):
-            assert answers[0] == validate(*tokenize(decode(raw)))
+            assert answers[0] == validate(tokenize(decode(raw))[1])
         else:
             assert answers[0] is None   # refused by the tokenizer, never asked of pyx12
 
@@ -190,7 +190,7 @@ def test_nothing_the_forked_child_prints_reaches_the_importers_output(
     print("importer-buffered", end="")   # still in stdout's buffer when the fork happens
     child = BackgroundValidation(MIN, "x.835", fork=True)
     try:
-        assert child.report() == validate(*tokenize(decode(MIN)))
+        assert child.report() == validate(tokenize(decode(MIN))[1])
     finally:
         child.cancel()
     out, err = capfd.readouterr()

@@ -38,7 +38,7 @@ def findings(parsed: ParsedEra | ParsedAck) -> list[tuple[int, str, str, str]]:
     """pyx12's findings on a file, without the line numbers that its layout decides."""
     assert parsed.separators is not None
     return [(i.segment, i.element, i.code, i.message)
-            for i in validate(parsed.separators, parsed.segments).issues]
+            for i in validate(parsed.segments).issues]
 
 
 def relaid(raw: bytes, terminator: str) -> bytes:
@@ -61,7 +61,7 @@ class TestSegmentTerminators:
         assert read(parsed) == read(plain)
         assert [s.elements for s in parsed.segments] == [s.elements for s in plain.segments]
         assert parsed.separators is not None
-        assert validate(parsed.separators, parsed.segments).status == "OK"
+        assert validate(parsed.segments).status == "OK"
 
     def test_a_cr_terminated_835_numbers_its_lines_by_segment(self) -> None:
         claim = ["CLP*PCN20250115001*1*200*80*50*12*PAYERCLM0001*11*1",
@@ -127,7 +127,7 @@ class TestInterchangesWithTheirOwnSeparators:
             report = child.report()
         finally:
             child.cancel()
-        assert report is not None and report == validate(*tokenize(decode(raw)))
+        assert report is not None and report == validate(tokenize(decode(raw))[1])
         assert [i.segment for i in report.issues] == [len(tokenize(decode(raw))[1]) - 2]
 
     def test_a_277ca_interchange_reads_its_statuses_with_its_own_component_separator(
@@ -189,7 +189,7 @@ class TestSeveralPlbSegments:
         assert [(p.reason, p.amount_cents) for p in parsed.advices[0].provider_adjustments] == [
             ("WO", 500), ("L6", -50), ("FB", 125)][:count]
         assert parsed.separators is not None
-        issues = validate(parsed.separators, parsed.segments).issues
+        issues = validate(parsed.segments).issues
         assert [(i.segment_id, i.code, i.message) for i in issues] == [
             ("PLB", "4", f"Loop FOOTER exceeded max count.  Found {n}, should have 1")
             for n in range(2, count + 1)]
