@@ -11,6 +11,23 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 
 
+def in_range(text: str, day: date) -> date:
+    """`day` (read from `text`), or ValueError saying it is outside the accepted dates."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"{text!r} is outside the dates claimdesk accepts "
+                         f"({EARLIEST_DATE} to {LATEST_DATE})")
+    return day
+
+
+def read_date(text: str) -> date:
+    """A business date typed as YYYY-MM-DD, or ValueError saying what is wrong with it."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return in_range(text, day)
+
+
 def today() -> date:
     """Today's date on the office's local calendar (a biller's "today", e.g. `received_on`)."""
     return date.today()

@@ -10,7 +10,7 @@ from contextlib import contextmanager, redirect_stdout
 from datetime import date, datetime
 from typing import Any
 
-from domain.clock import EARLIEST_DATE, LATEST_DATE
+from domain.clock import in_range, read_date
 from domain.errors import BillingError
 
 
@@ -24,11 +24,9 @@ class CliError(Exception):
 
 def parse_date(text: str) -> date:
     try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-    _check_range(text, value)
-    return value
+        return read_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_datetime(text: str) -> datetime:
@@ -37,14 +35,11 @@ def parse_datetime(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date-time (YYYY-MM-DDTHH:MM[:SS][+HH:MM])") from None
-    _check_range(text, value.date())   # before astimezone, which overflows at year 1
+    try:
+        in_range(text, value.date())   # before astimezone, which overflows at year 1
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return value if value.tzinfo else value.astimezone()
-
-
-def _check_range(text: str, day: date) -> None:
-    if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is outside the dates claimdesk accepts ({EARLIEST_DATE} to {LATEST_DATE})")
 
 
 def _default(value: Any) -> Any:

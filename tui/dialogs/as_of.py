@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from domain.clock import EARLIEST_DATE, LATEST_DATE
+from domain.clock import read_date
 from tui.clock import default_as_of
 
 
@@ -44,12 +44,9 @@ class GoToDateDialog(ModalScreen[date | None]):
             return
         error = self.query_one("#error", Static)
         try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            error.update(f"{text!r} is not a date (YYYY-MM-DD)")
-            return
-        if not EARLIEST_DATE <= day <= LATEST_DATE:
-            error.update(f"{text!r} is outside {EARLIEST_DATE} to {LATEST_DATE}")
+            day = read_date(text)
+        except ValueError as problem:
+            error.update(str(problem))
             return
         self.dismiss(day)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -19,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker
 
-from domain.clock import EARLIEST_DATE, LATEST_DATE
+from domain.clock import read_date
 from domain.errors import BillingError
 from domain.money import AmountError, cents_from_text
 from tui.clock import default_as_of
@@ -55,12 +54,9 @@ def parse_field(spec: Field, raw: str) -> Any:
         return None
     if spec.kind == "date":
         try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise FormError(f"{spec.label}: {text!r} is not a date (YYYY-MM-DD)") from None
-        if not EARLIEST_DATE <= day <= LATEST_DATE:
-            raise FormError(f"{spec.label}: {text!r} is outside {EARLIEST_DATE} to {LATEST_DATE}")
-        return day
+            return read_date(text)
+        except ValueError as error:
+            raise FormError(f"{spec.label}: {error}") from None
     if spec.kind == "money":
         try:
             return int(cents_from_text(text.replace("$", "").replace(",", "")))
